@@ -1,0 +1,227 @@
+"""建档立卡 households, their members, the yearly income ledger and pairings with cadres."""
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from povertyapp.access import RestrictedQuerySet
+from villages.models import AssignmentQuerySet, Cadre, DatedAssignment, Village, VillageGroup, phone_validator
+
+from . import choices
+from .idnumbers import IdNumberError, parse_id_number
+from .rules import per_capita_net_income
+
+HOUSEHOLD_PATHS = {"township": "village__township", "village": "village", "household": "pk"}
+MEMBER_PATHS = {"township": "household__village__township", "village": "household__village", "household": "household"}
+
+
+class Household(models.Model):
+    number = models.CharField(
+        _("户编号"), max_length=20, unique=True, validators=[RegexValidator(r"^[0-9A-Za-z-]{1,20}$")]
+    )
+    village = models.ForeignKey(Village, on_delete=models.PROTECT, related_name="households", verbose_name=_("行政村"))
+    group = models.ForeignKey(
+        VillageGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="households",
+        verbose_name=_("村民小组"),
+    )
+    address = models.CharField(_("住址"), max_length=200, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True, validators=[phone_validator])
+    bank_name = models.CharField(_("开户银行"), max_length=64, blank=True)
+    bank_account = models.CharField(_("银行账号"), max_length=32, blank=True)
+    year_identified = models.PositiveSmallIntegerField(_("识别年度"))
+    standard = models.CharField(
+        _("识别标准"), max_length=16, choices=choices.IdentificationStandard.choices,
+        default=choices.IdentificationStandard.NATIONAL,
+    )
+    attribute = models.CharField(_("贫困户属性"), max_length=16, choices=choices.Attribute.choices)
+    main_cause = models.CharField(_("主要致贫原因"), max_length=2, choices=choices.Cause.choices)
+    other_causes = models.JSONField(_("其他致贫原因"), default=list, blank=True)
+    status = models.CharField(
+        _("脱贫状态"), max_length=1, choices=choices.Status.choices, default=choices.Status.NOT_EXITED, db_index=True
+    )
+    exit_year = models.PositiveSmallIntegerField(_("脱贫年度"), null=True, blank=True)
+    housing_grade = models.CharField(_("住房安全等级"), max_length=1, choices=choices.HousingGrade.choices, blank=True)
+    was_dangerous_house = models.BooleanField(_("曾为危房"), default=False)
+    house_renovated = models.BooleanField(_("危房已改造"), default=False)
+    housing_area = models.DecimalField(_("住房面积(㎡)"), max_digits=7, decimal_places=2, null=True, blank=True)
+    safe_drinking_water = models.BooleanField(_("饮水安全"), default=True)
+    food_and_clothing_secure = models.BooleanField(_("不愁吃不愁穿"), default=True)
+    created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    area_paths = HOUSEHOLD_PATHS
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("贫困户")
+        verbose_name_plural = _("贫困户")
+        ordering = ["number"]
+        indexes = [models.Index(fields=["village", "status"]), models.Index(fields=["attribute"])]
+
+    def __str__(self):
+        return self.number
+
+    def clean(self):
+        unknown = set(self.other_causes or []) - set(choices.Cause.values)
+        if unknown:
+            raise ValidationError({"other_causes": _("未知的致贫原因代码:%s") % ", ".join(sorted(unknown))})
+        if self.group_id and self.village_id and self.group.village_id != self.village_id:
+            raise ValidationError({"group": _("村民小组不属于所选行政村。")})
+        exited = {choices.Status.EXITED, choices.Status.EXITED_WITH_POLICY}
+        if self.status in exited and not self.exit_year:
+            raise ValidationError({"exit_year": _("已脱贫户须填写脱贫年度。")})
+
+    @property
+    def head(self):
+        return next((m for m in self.members.all() if m.relation == choices.Relation.HEAD and m.is_active), None)
+
+
+class MemberQuerySet(RestrictedQuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Member(models.Model):
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="members", verbose_name=_("户"))
+    name = models.CharField(_("姓名"), max_length=32)
+    id_number = models.CharField(_("证件号码"), max_length=18)
+    sex = models.CharField(_("性别"), max_length=1, choices=choices.Sex.choices, editable=False)
+    birth_date = models.DateField(_("出生日期"), editable=False)
+    relation = models.CharField(_("与户主关系"), max_length=2, choices=choices.Relation.choices)
+    ethnicity = models.CharField(_("民族"), max_length=2, choices=choices.Ethnicity.choices, default="01")
+    education = models.CharField(_("文化程度"), max_length=1, choices=choices.Education.choices, blank=True)
+    school_status = models.CharField(_("在校生状况"), max_length=2, choices=choices.SchoolStatus.choices, blank=True)
+    health = models.CharField(_("健康状况"), max_length=1, choices=choices.Health.choices, default="1")
+    disability_grade = models.PositiveSmallIntegerField(_("残疾等级"), null=True, blank=True)
+    labour_skill = models.CharField(_("劳动技能"), max_length=1, choices=choices.LabourSkill.choices, blank=True)
+    work_status = models.CharField(_("务工状况"), max_length=1, choices=choices.WorkStatus.choices, blank=True)
+    months_worked = models.PositiveSmallIntegerField(
+        _("务工时间(月)"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    has_medical_insurance = models.BooleanField(_("参加城乡居民基本医疗保险"), default=True)
+    has_serious_illness_insurance = models.BooleanField(_("参加大病保险"), default=True)
+    has_pension_insurance = models.BooleanField(_("参加城乡居民基本养老保险"), default=False)
+    receives_subsistence = models.BooleanField(_("享受低保"), default=False)
+    receives_destitute_support = models.BooleanField(_("特困供养"), default=False)
+    is_active = models.BooleanField(_("在册"), default=True)
+    left_reason = models.CharField(_("减员原因"), max_length=64, blank=True)
+
+    objects = MemberQuerySet.as_manager()
+    area_paths = MEMBER_PATHS
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("家庭成员")
+        verbose_name_plural = _("家庭成员")
+        ordering = ["household_id", "relation", "birth_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_number"], condition=Q(is_active=True), name="one_active_household_per_person",
+                violation_error_message=_("该证件号码已是县内另一户的在册成员。"),
+            ),
+            models.UniqueConstraint(
+                fields=["household"], condition=Q(is_active=True, relation="01"), name="one_head_per_household",
+                violation_error_message=_("每户只能有一名户主。"),
+            ),
+            models.CheckConstraint(
+                condition=~(Q(education="") & Q(school_status="")) & ~(~Q(education="") & ~Q(school_status="")),
+                name="education_or_school_status",
+                violation_error_message=_("文化程度与在校生状况须且只能填写一项。"),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        try:
+            parsed = parse_id_number(self.id_number)
+        except IdNumberError as exc:
+            errors["id_number"] = str(exc)
+        else:
+            self.id_number, self.sex, self.birth_date = parsed.number, parsed.sex, parsed.birth_date
+            implied = choices.sex_implied_by(self.relation)
+            if implied and implied != self.sex:
+                errors["relation"] = _("与户主关系“%(relation)s”与证件号码中的性别(%(sex)s)不符。") % {
+                    "relation": self.get_relation_display(), "sex": self.get_sex_display(),
+                }
+        if bool(self.education) == bool(self.school_status):
+            errors["school_status"] = _("文化程度与在校生状况须且只能填写一项。")
+        if self.months_worked is not None and self.months_worked > 12:
+            errors["months_worked"] = _("务工时间应在0到12个月之间。")
+        if errors:
+            raise ValidationError(errors)
+
+
+class IncomeRecord(models.Model):
+    """收入一本账: one row per household per year (元/年)."""
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="incomes", verbose_name=_("户"))
+    year = models.PositiveSmallIntegerField(_("年度"))
+    wage_income = models.DecimalField(_("工资性收入"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    business_income = models.DecimalField(_("生产经营性收入"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    property_income = models.DecimalField(_("财产性收入"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    policy_transfer_income = models.DecimalField(
+        _("政策性转移收入"), max_digits=12, decimal_places=2, default=Decimal("0"),
+        help_text=_("低保、特困供养、养老金、生态补偿、计划生育等"),
+    )
+    other_transfer_income = models.DecimalField(
+        _("其他转移性收入"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
+    production_expenses = models.DecimalField(_("生产经营性支出"), max_digits=12, decimal_places=2, default=Decimal("0"))
+
+    objects = RestrictedQuerySet.as_manager()
+    area_paths = MEMBER_PATHS
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("收入一本账")
+        verbose_name_plural = _("收入一本账")
+        ordering = ["household_id", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["household", "year"], name="one_income_record_per_year"),
+            *[
+                models.CheckConstraint(condition=Q(**{f"{name}__gte": 0}), name=f"income_{name}_not_negative")
+                for name in (
+                    "wage_income", "business_income", "property_income", "policy_transfer_income",
+                    "other_transfer_income", "production_expenses",
+                )
+            ],
+        ]
+
+    @property
+    def transfer_income(self) -> Decimal:
+        return self.policy_transfer_income + self.other_transfer_income
+
+    def per_capita_net_income(self, household_size: int) -> Decimal | None:
+        """Per-capita net income for a household of `household_size` (its active member count)."""
+        return per_capita_net_income(
+            wage=self.wage_income, business=self.business_income, property_=self.property_income,
+            transfers=self.transfer_income, expenses=self.production_expenses, household_size=household_size,
+        )
+
+
+class Pairing(DatedAssignment):
+    """结对帮扶: a cadre responsible for a household (one cadre has many)."""
+
+    cadre = models.ForeignKey(Cadre, on_delete=models.PROTECT, related_name="pairings", verbose_name=_("帮扶责任人"))
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="pairings", verbose_name=_("户"))
+
+    objects = AssignmentQuerySet.as_manager()
+    area_paths = MEMBER_PATHS
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("结对帮扶")
+        verbose_name_plural = _("结对帮扶")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "cadre"], condition=Q(end_date__isnull=True), name="one_open_pairing_per_pair"
+            )
+        ]

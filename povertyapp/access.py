@@ -1,0 +1,85 @@
+"""Area-scoped access in one place: `Model.objects.restrict(user, action)`.
+
+Every view, form choice list, API endpoint, export and task narrows its
+queryset with `restrict()` (the NetBox pattern), so an object outside the
+user's area never appears in a list and answers 404 on its own page.
+
+A model says how it reaches the area tree through `area_paths`, a dict with
+any of the keys "township", "village" and "household": the ORM lookup from
+the model to that object's primary key ("pk" for the model itself), or a
+tuple of lookups any of which may match (for models reached several ways).
+"""
+from django.db import models
+
+from .roles import ROLES_SEEING_PERSONAL_DATA, Level, level_for
+
+
+class RestrictedQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view"):
+        """Only the rows `user` may see (action "view") or change (any other)."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        profile = getattr(user, "staff_profile", None)
+        if profile is None:
+            return self.none()
+        level = level_for(profile.role, action, getattr(self.model, "role_overrides", None))
+        if level == Level.COUNTY:
+            return self
+        condition = area_condition(self.model, level, profile)
+        if condition is None:
+            return self.none()
+        if any(isinstance(path, tuple) for path in self.model.area_paths.values()):
+            # Multi-valued paths would repeat rows in a join: filter through a subquery.
+            return self.filter(pk__in=self.model._base_manager.filter(condition).values("pk"))
+        return self.filter(condition)
+
+
+RestrictedManager = models.Manager.from_queryset(RestrictedQuerySet)
+
+
+def area_condition(model, level: str, profile) -> models.Q | None:
+    """A Q object limiting `model` to the profile's area at `level`, or None for nothing."""
+    paths = getattr(model, "area_paths", {})
+    if level == Level.TOWNSHIP and profile.township_id and "township" in paths:
+        return _any_path(paths["township"], profile.township_id)
+    if level == Level.VILLAGE and profile.village_id and "village" in paths:
+        return _any_path(paths["village"], profile.village_id)
+    if level == Level.PAIRED and profile.cadre_id:
+        from households.models import Pairing
+
+        paired = Pairing.objects.active().filter(cadre_id=profile.cadre_id)
+        if "household" in paths:
+            return _any_path(paths["household"], paired.values("household_id"), "__in")
+        if "village" in paths:
+            return _any_path(paths["village"], paired.values("household__village_id"), "__in")
+    return None
+
+
+def _any_path(paths, value, suffix: str = "") -> models.Q:
+    condition = models.Q()
+    for path in (paths,) if isinstance(paths, str) else paths:
+        condition |= models.Q(**{f"{path}{suffix}": value})
+    return condition
+
+
+def can(user, action: str, model) -> bool:
+    """Whether the user's role grants `action` anywhere on `model` (for buttons and 403s)."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    profile = getattr(user, "staff_profile", None)
+    if profile is None:
+        return False
+    return level_for(profile.role, action, getattr(model, "role_overrides", None)) != Level.NONE
+
+
+def sees_personal_data(user) -> bool:
+    """Whether the user's role may see ID numbers, phones and accounts unmasked."""
+    if user.is_superuser:
+        return True
+    profile = getattr(user, "staff_profile", None)
+    return profile is not None and profile.role in ROLES_SEEING_PERSONAL_DATA
+
