@@ -39,6 +39,7 @@ class Status(models.TextChoices):
     EXITED = "4", _("已脱贫(不再享受政策)")
     REMOVED = "R", _("清退")
     NATURAL_DECREASE = "N", _("自然减少")
+    CANDIDATE = "C", _("待识别")  # entered for a 识别纳入 case, not yet on the register (reviews app)
 
     @classmethod
     def poor(cls):

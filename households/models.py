@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -17,6 +18,18 @@ from .rules import per_capita_net_income
 
 HOUSEHOLD_PATHS = {"township": "village__township", "village": "village", "household": "pk"}
 MEMBER_PATHS = {"township": "household__village__township", "village": "household__village", "household": "household"}
+
+
+class HouseholdQuerySet(RestrictedQuerySet):
+    def with_summary(self):
+        """Village, township, head's name and active member count, in the same query (for lists)."""
+        active = Member.objects.filter(household=models.OuterRef("pk"), is_active=True)
+        head = active.filter(relation=choices.Relation.HEAD).values("name")[:1]
+        size = active.order_by().values("household").annotate(n=models.Count("pk")).values("n")
+        return self.select_related("village__township").annotate(
+            head_name=models.Subquery(head),
+            member_count=models.functions.Coalesce(models.Subquery(size), 0),
+        )
 
 
 class Household(models.Model):
@@ -53,7 +66,7 @@ class Household(models.Model):
     created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
-    objects = RestrictedQuerySet.as_manager()
+    objects = HouseholdQuerySet.as_manager()
     area_paths = HOUSEHOLD_PATHS
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
@@ -65,6 +78,9 @@ class Household(models.Model):
 
     def __str__(self):
         return self.number
+
+    def get_absolute_url(self):
+        return reverse("households:detail", args=[self.pk])
 
     def clean(self):
         unknown = set(self.other_causes or []) - set(choices.Cause.values)
@@ -151,12 +167,28 @@ class Member(models.Model):
                 errors["relation"] = _("与户主关系“%(relation)s”与证件号码中的性别(%(sex)s)不符。") % {
                     "relation": self.get_relation_display(), "sex": self.get_sex_display(),
                 }
+        if "id_number" not in errors and self.is_active:
+            errors.update(self._registry_conflicts())
         if bool(self.education) == bool(self.school_status):
             errors["school_status"] = _("文化程度与在校生状况须且只能填写一项。")
         if self.months_worked is not None and self.months_worked > 12:
             errors["months_worked"] = _("务工时间应在0到12个月之间。")
         if errors:
             raise ValidationError(errors)
+
+    def _registry_conflicts(self) -> dict:
+        """Clear messages for what the database constraints would refuse: a person in two households, two heads."""
+        errors = {}
+        others = Member.objects.active().exclude(pk=self.pk)
+        elsewhere = others.filter(id_number=self.id_number).select_related("household").first()
+        if elsewhere is not None:
+            errors["id_number"] = _("该证件号码已是户%(number)s的在册成员,同一人不能在两户。") % {
+                "number": elsewhere.household.number
+            }
+        if self.relation == choices.Relation.HEAD and self.household_id:
+            if others.filter(household_id=self.household_id, relation=choices.Relation.HEAD).exists():
+                errors["relation"] = _("该户已有户主,每户只能有一名户主。")
+        return errors
 
 
 class IncomeRecord(models.Model):
@@ -194,6 +226,12 @@ class IncomeRecord(models.Model):
                 )
             ],
         ]
+
+    def clean(self):
+        if self.household_id and self.year:
+            clash = IncomeRecord.objects.filter(household_id=self.household_id, year=self.year).exclude(pk=self.pk)
+            if clash.exists():
+                raise ValidationError({"year": _("该户%(year)s年度的收入已登记。") % {"year": self.year}})
 
     @property
     def transfer_income(self) -> Decimal:

@@ -53,6 +53,10 @@ INSTALLED_APPS = [
     "households",
     "projects",
     "funds",
+    "identification",
+    "exits",
+    "reviews",
+    "visits",
 ]
 
 MIDDLEWARE = [
@@ -82,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "povertyapp.navigation.menu",
             ],
         },
     },
@@ -113,6 +118,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# In development WhiteNoise serves straight from the finders; production runs collectstatic.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 STORAGES = {
@@ -123,6 +131,10 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+# Visits (visits app): largest accepted photo, and how many days ahead a planned visit counts as due.
+VISIT_PHOTO_MAX_BYTES = int(os.environ.get("VISIT_PHOTO_MAX_BYTES", str(5 * 1024 * 1024)))
+VISIT_DUE_SOON_DAYS = int(os.environ.get("VISIT_DUE_SOON_DAYS", "7"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -148,6 +160,8 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TRACK_STARTED = True
+# Workers consume "default" and "imports" (docker-compose.yml); unrouted tasks go to "default".
+CELERY_TASK_DEFAULT_QUEUE = "default"
 
 LOGGING = {
     "version": 1,
@@ -155,3 +169,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Review workflow (reviews app): length of the public notice (公示) in days, and the largest scanned page accepted.
+REVIEW_NOTICE_DAYS = int(os.environ.get("REVIEW_NOTICE_DAYS", "7"))
+REVIEW_ATTACHMENT_MAX_MB = int(os.environ.get("REVIEW_ATTACHMENT_MAX_MB", "5"))

@@ -1,3 +1,21 @@
-from django.urls import path
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
 
-urlpatterns = []
+from . import health, views
+from .dashboard import home
+
+admin.site.site_header = "povertyapp 管理后台"
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("accounts/login/", views.public_view(auth_views.LoginView.as_view()), name="login"),
+    path("accounts/logout/", views.public_view(auth_views.LogoutView.as_view()), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("households/", include("households.urls")),
+    path("villages/", include("villages.urls")),
+    path("reviews/", include("reviews.urls")),
+    path("api/v1/", include("povertyapp.api_urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+]

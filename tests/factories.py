@@ -3,7 +3,10 @@ import datetime
 import itertools
 from decimal import Decimal
 
+from functools import lru_cache
+
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from stdnum.cn import ric
 
 from households import choices
@@ -96,8 +99,17 @@ def pairing(cadre_, household_):
     return Pairing.objects.create(cadre=cadre_, household=household_, start_date=datetime.date(2016, 1, 1))
 
 
+PASSWORD = "pass-for-tests-1"
+
+
+@lru_cache(maxsize=1)
+def _password_hash() -> str:
+    """Hashed once per session: the real hasher is deliberately slow."""
+    return make_password(PASSWORD)
+
+
 def user(role, username=None, **area):
     username = username or f"{role}-{next(_sequence)}"
-    account = get_user_model().objects.create_user(username=username, password="pass-for-tests-1")
+    account = get_user_model().objects.create(username=username, password=_password_hash())
     StaffProfile.objects.create(user=account, role=role, **area)
     return account

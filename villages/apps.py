@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class VillagesConfig(AppConfig):
     name = "villages"
     verbose_name = _("乡镇与村")
+
+    def ready(self):
+        from povertyapp.navigation import MenuItem, register_menu_item
+
+        from .models import Village
+
+        register_menu_item(MenuItem(_("行政村"), "villages:list", Village, order=20))

@@ -2,11 +2,15 @@
 from django.core.validators import RegexValidator
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from povertyapp.access import RestrictedManager, RestrictedQuerySet
+
+from .rules import incidence_percent
 
 division_code = RegexValidator(r"^\d{12}$", _("村代码应为12位数字。"))
 
@@ -47,6 +51,28 @@ class Township(models.Model):
         return self.name
 
 
+def _count(queryset, group_by: str):
+    """A correlated COUNT subquery of `queryset` grouped by `group_by` (0 when empty)."""
+    counted = queryset.order_by().values(group_by).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted), 0)
+
+
+class VillageQuerySet(RestrictedQuerySet):
+    def with_figures(self):
+        """Households, persons and poor persons on the register, and the latest registered population."""
+        from households.choices import Status
+        from households.models import Household, Member
+
+        members = Member.objects.filter(household__village=OuterRef("pk"), is_active=True)
+        latest = VillagePopulation.objects.filter(village=OuterRef("pk")).order_by("-as_of")
+        return self.select_related("township").annotate(
+            household_count=_count(Household.objects.filter(village=OuterRef("pk")), "village"),
+            person_count=_count(members, "household__village"),
+            poor_person_count=_count(members.filter(household__status__in=Status.poor()), "household__village"),
+            registered_persons=Subquery(latest.values("registered_persons")[:1]),
+        )
+
+
 class Village(models.Model):
     township = models.ForeignKey(Township, on_delete=models.PROTECT, related_name="villages", verbose_name=_("乡镇"))
     name = models.CharField(_("行政村"), max_length=64)
@@ -55,7 +81,7 @@ class Village(models.Model):
     planned_exit_year = models.PositiveSmallIntegerField(_("计划出列年度"), null=True, blank=True)
     exit_year = models.PositiveSmallIntegerField(_("实际出列年度"), null=True, blank=True)
 
-    objects = RestrictedManager()
+    objects = VillageQuerySet.as_manager()
     area_paths = {"township": "township", "village": "pk"}
     history = HistoricalRecords()
 
@@ -67,8 +93,13 @@ class Village(models.Model):
     def __str__(self):
         return self.name
 
-    def latest_population(self):
-        return self.populations.order_by("-as_of").first()
+    def get_absolute_url(self):
+        return reverse("villages:detail", args=[self.pk])
+
+    @property
+    def incidence(self):
+        """Incidence in percent, on a village annotated by with_figures()."""
+        return incidence_percent(self.poor_person_count, self.registered_persons)
 
 
 class VillageGroup(models.Model):

@@ -1,0 +1,275 @@
+"""The set-based exit check: one INSERT … SELECT per primary-key chunk, then a handful of aggregate queries.
+
+The SQL evaluates the criteria of rules.py over the whole scope at once (members
+grouped by household, the year's ledger joined once, the latest done visit by a
+window function) and writes HouseholdResult rows; per-capita income is computed
+in integer fen with the rounding of households.rules.per_capita_net_income.
+tests/test_exit_batch.py checks that every stored result equals check_household.
+Portable between PostgreSQL and SQLite (the test default).
+"""
+import datetime
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Count, Max, Min
+
+from households.choices import Status
+from households.models import Household, IncomeRecord, Member
+from villages.models import Village, VillagePopulation
+
+from . import rules
+from .models import EligibilityRun, HouseholdResult, VillageIndicatorValue, VillageResult
+from .services import visit_model
+
+CHUNK_SIZE = 50_000  # households per INSERT … SELECT, by primary-key range
+NOT_CHECKED = (Status.REMOVED.value, Status.NATURAL_DECREASE.value)  # 清退 and 自然减少 leave the register
+
+RESULT_COLUMNS = (
+    "run_id", "household_id", "passed", "failed_mask", "member_count", "has_income_record", "per_capita_cents",
+    "food_and_clothing_secure", "children_out_of_school", "uninsured_members", "housing_grade",
+    "was_dangerous_house", "house_renovated", "safe_drinking_water", "visit_date", "visit_insecure_mask",
+)
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _in(values) -> str:
+    """An SQL list of trusted code literals (choice values from our own code lists)."""
+    return ", ".join(f"'{value}'" for value in values)
+
+
+def per_capita_cents_sql(net_cents: str, size: str) -> str:
+    """Integer fen, half away from zero — households.rules.per_capita_net_income in SQL (net and size integers)."""
+    return (
+        f"CASE WHEN {net_cents} >= 0 THEN (2 * {net_cents} + {size}) / (2 * {size}) "
+        f"ELSE -((2 * -({net_cents}) + {size}) / (2 * {size})) END"
+    )
+
+
+def _visit_sql() -> tuple[str, str, str]:
+    """(CTE, join, insecure-mask expression) for the latest done visit; empty when the visits app has none."""
+    visit = visit_model()
+    if visit is None:
+        return "", "", "0"
+    insecure = " + ".join(
+        f"CASE WHEN {criterion.code} = '{rules.VISIT_INSECURE}' THEN {criterion.bit} ELSE 0 END"
+        for criterion in rules.VISIT_DIMENSIONS
+    )
+    cte = f""",
+    visit AS (
+        SELECT household_id, actual_date, {insecure} AS insecure_mask
+        FROM (
+            SELECT household_id, actual_date, {", ".join(c.code for c in rules.VISIT_DIMENSIONS)},
+                   ROW_NUMBER() OVER (PARTITION BY household_id ORDER BY actual_date DESC, id DESC) AS position
+            FROM {_table(visit)}
+            WHERE status = 'done' AND actual_date IS NOT NULL AND actual_date <= %(year_end)s
+              AND household_id BETWEEN %(low)s AND %(high)s
+        ) ranked
+        WHERE position = 1
+    )"""
+    return cte, "LEFT JOIN visit ON visit.household_id = scope.id", "COALESCE(visit.insecure_mask, 0)"
+
+
+def household_results_sql(township_scoped: bool) -> str:
+    """INSERT … SELECT of one chunk's results; parameters: run, year, line_cents, school-age dates, low, high, area."""
+    village_filter = "township_id = %(area)s" if township_scoped else (
+        "township_id IN (SELECT id FROM villages_township WHERE county_id = %(area)s)"
+    )
+    visit_cte, visit_join, visit_mask = _visit_sql()
+    fails = {
+        rules.MEMBERS: "size = 0",
+        rules.INCOME: "size > 0 AND (NOT has_income_record OR per_capita_cents < %(line_cents)s)",
+        rules.FOOD_CLOTHING: "NOT food_and_clothing_secure",
+        rules.EDUCATION: "children_out_of_school > 0",
+        rules.MEDICAL: "uninsured_members > 0",
+        rules.HOUSING: f"NOT (housing_grade IN ({_in(rules.SAFE_HOUSING_GRADES)}) OR house_renovated)",
+        rules.WATER: "NOT safe_drinking_water",
+    }
+    register_mask = " + ".join(f"CASE WHEN {fails[c]} THEN {c.bit} ELSE 0 END" for c in rules.CRITERIA)
+    return f"""
+    INSERT INTO {_table(HouseholdResult)} ({", ".join(RESULT_COLUMNS)})
+    WITH scope AS (
+        SELECT id, food_and_clothing_secure, housing_grade, was_dangerous_house, house_renovated, safe_drinking_water
+        FROM {_table(Household)}
+        WHERE id BETWEEN %(low)s AND %(high)s AND status NOT IN ({_in(NOT_CHECKED)})
+          AND village_id IN (SELECT id FROM {_table(Village)} WHERE {village_filter})
+    ),
+    members AS (
+        SELECT household_id,
+               COUNT(*) AS size,
+               SUM(CASE WHEN birth_date BETWEEN %(school_from)s AND %(school_to)s
+                         AND school_status IN ({_in(rules.OUT_OF_SCHOOL_STATUSES)})
+                         AND health NOT IN ({_in(rules.EDUCATION_EXEMPT_HEALTH)}) THEN 1 ELSE 0 END
+               ) AS children_out_of_school,
+               SUM(CASE WHEN has_medical_insurance THEN 0 ELSE 1 END) AS uninsured_members
+        FROM {_table(Member)}
+        WHERE is_active AND household_id BETWEEN %(low)s AND %(high)s
+        GROUP BY household_id
+    ),
+    ledger AS (
+        SELECT household_id,
+               CAST(ROUND((wage_income + business_income + property_income + policy_transfer_income
+                           + other_transfer_income - production_expenses) * 100) AS BIGINT) AS net_cents
+        FROM {_table(IncomeRecord)}
+        WHERE year = %(year)s AND household_id BETWEEN %(low)s AND %(high)s
+    ){visit_cte},
+    facts AS (
+        SELECT scope.*, COALESCE(members.size, 0) AS size,
+               COALESCE(members.children_out_of_school, 0) AS children_out_of_school,
+               COALESCE(members.uninsured_members, 0) AS uninsured_members,
+               ledger.household_id IS NOT NULL AS has_income_record,
+               CASE WHEN members.size > 0 AND ledger.household_id IS NOT NULL
+                    THEN {per_capita_cents_sql("ledger.net_cents", "members.size")} END AS per_capita_cents,
+               {visit_mask} AS visit_mask, {"visit.actual_date" if visit_join else "NULL"} AS visit_date
+        FROM scope
+        LEFT JOIN members ON members.household_id = scope.id
+        LEFT JOIN ledger ON ledger.household_id = scope.id
+        {visit_join}
+    ),
+    judged AS (
+        SELECT facts.*, (({register_mask}) | visit_mask) AS failed_mask FROM facts
+    )
+    SELECT %(run)s, id, failed_mask = 0, failed_mask, size, has_income_record, per_capita_cents,
+           food_and_clothing_secure, children_out_of_school, uninsured_members, housing_grade,
+           was_dangerous_house, house_renovated, safe_drinking_water, visit_date, visit_mask
+    FROM judged
+    """
+
+
+def _households_in_scope(run: EligibilityRun):
+    households = Household.objects.exclude(status__in=NOT_CHECKED)
+    if run.township_id:
+        return households.filter(village__township_id=run.township_id)
+    return households.filter(village__township__county_id=run.county_id)
+
+
+def _villages_in_scope(run: EligibilityRun):
+    if run.township_id:
+        return Village.objects.filter(township_id=run.township_id)
+    return Village.objects.filter(township__county_id=run.county_id)
+
+
+def check_households(run: EligibilityRun, chunk_size: int | None = None, after_chunk=None) -> None:
+    """Write the run's household results chunk by chunk, each chunk one transaction, advancing its progress."""
+    chunk_size = chunk_size or CHUNK_SIZE
+    scope = _households_in_scope(run).order_by()
+    bounds = scope.aggregate(low=Min("pk"), high=Max("pk"), total=Count("pk"))
+    run.start(total=bounds["total"])
+    if not bounds["total"]:
+        return
+    school_from, school_to = rules.school_age_birth_dates(run.year)
+    params = {
+        "run": run.pk, "year": run.year, "year_end": datetime.date(run.year, 12, 31),
+        "line_cents": int(run.line * 100), "school_from": school_from, "school_to": school_to,
+        "area": run.township_id or run.county_id,
+    }
+    sql = household_results_sql(township_scoped=bool(run.township_id))
+    done = 0
+    for low in range(bounds["low"], bounds["high"] + 1, chunk_size):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, {**params, "low": low, "high": low + chunk_size - 1})
+            done += cursor.rowcount
+        run.advance(done)
+        if after_chunk is not None:
+            after_chunk(run, done)
+
+
+def household_counts(run: EligibilityRun) -> dict:
+    """Households checked, passed and failed per criterion, in one aggregate query over the run's results."""
+    per_criterion = ", ".join(
+        f"SUM(CASE WHEN (failed_mask & {c.bit}) <> 0 THEN 1 ELSE 0 END)" for c in rules.CRITERIA
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*), SUM(CASE WHEN passed THEN 1 ELSE 0 END), {per_criterion} "
+            f"FROM {_table(HouseholdResult)} WHERE run_id = %s",
+            [run.pk],
+        )
+        checked, passed, *failed = cursor.fetchone()
+    return {
+        "households_checked": checked,
+        "households_passed": passed or 0,
+        "failure_counts": {c.code: n or 0 for c, n in zip(rules.CRITERIA, failed)},
+    }
+
+
+def check_villages(run: EligibilityRun) -> dict:
+    """Village results from three aggregate queries (poor persons, latest population, indicator values)."""
+    villages = list(_villages_in_scope(run).values("pk", "planned_exit_year", "exit_year"))
+    village_ids = [village["pk"] for village in villages]
+    poor = dict(
+        Member.objects.filter(
+            is_active=True, household__status__in=Status.poor(), household__village_id__in=village_ids
+        )
+        .order_by()
+        .values_list("household__village_id")
+        .annotate(n=Count("pk"))
+    )
+    population = {}
+    for village_id, persons in (
+        VillagePopulation.objects.filter(village_id__in=village_ids, as_of__lte=datetime.date(run.year, 12, 31))
+        .order_by("village_id", "-as_of")
+        .values_list("village_id", "registered_persons")
+    ):
+        population.setdefault(village_id, persons)
+    snapshot = {indicator["code"]: indicator for indicator in run.indicators}
+    latest = {}  # (village, indicator code) → (met, amount) of the latest year up to the run's year
+    for village_id, code, met_flag, amount in (
+        VillageIndicatorValue.objects.filter(village_id__in=village_ids, year__lte=run.year, indicator__code__in=snapshot)
+        .order_by("village_id", "indicator__code", "-year")
+        .values_list("village_id", "indicator__code", "met", "amount")
+    ):
+        latest.setdefault((village_id, code), (met_flag, amount))
+    met = defaultdict(set)
+    for (village_id, code), (met_flag, amount) in latest.items():
+        indicator = snapshot[code]
+        minimum = Decimal(indicator["minimum_amount"]) if indicator["minimum_amount"] is not None else None
+        if rules.indicator_met(indicator["requires_amount"], minimum, met_flag, amount):
+            met[village_id].add(code)
+    results = []
+    for village in villages:
+        unmet = [i["name"] for i in run.indicators if i["code"] not in met[village["pk"]]]
+        verdict = rules.judge_area(poor.get(village["pk"], 0), population.get(village["pk"]), run.threshold, unmet)
+        results.append(
+            VillageResult(
+                run=run, village_id=village["pk"], poor_persons=verdict.poor_persons,
+                registered_persons=verdict.registered_persons, incidence=verdict.incidence,
+                below_threshold=verdict.below_threshold, unmet_indicators=unmet, passed=verdict.passed,
+                planned_exit_year=village["planned_exit_year"],
+                progress=rules.village_progress(
+                    run.year, village["planned_exit_year"], village["exit_year"], verdict.passed
+                ),
+            )
+        )
+    VillageResult.objects.bulk_create(results, batch_size=1000)
+    return {
+        "villages_checked": len(results),
+        "villages_passed": sum(result.passed for result in results),
+        "poor_persons": sum(result.poor_persons for result in results),
+        "registered_persons": sum(result.registered_persons or 0 for result in results),
+    }
+
+
+def execute(run_id: int, chunk_size: int | None = None, after_chunk=None) -> bool:
+    """Carry out a pending run; False when another worker claimed it first.
+
+    A run that fails deletes its own partial rows and keeps its error; earlier runs' results are never touched.
+    """
+    run = EligibilityRun.objects.select_related("county").get(pk=run_id)
+    if not run.claim():
+        return False
+    try:
+        check_households(run, chunk_size, after_chunk)
+        counts = household_counts(run)
+        with transaction.atomic():
+            counts.update(check_villages(run))
+        run.finish(**counts)
+    except Exception as exc:
+        HouseholdResult.objects.filter(run=run).delete()
+        VillageResult.objects.filter(run=run).delete()
+        run.fail(f"{type(exc).__name__}: {exc}")
+        raise
+    return True

@@ -1,0 +1,16 @@
+"""Celery tasks: a run gets only its id; the monthly schedule (一月一调度) checks every county."""
+from celery import shared_task
+
+from . import batch
+from .services import scheduled_runs
+
+
+@shared_task
+def run_exit_check(run_id: int) -> bool:
+    return batch.execute(run_id)
+
+
+@shared_task
+def monthly_exit_check() -> list[int]:
+    """Start a county-wide run per county for the current year (or the latest year with a line)."""
+    return [run.pk for run in scheduled_runs()]

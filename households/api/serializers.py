@@ -1,0 +1,69 @@
+"""API serializers for households, members and pairings."""
+from rest_framework import serializers
+
+from households.models import Household, Member, Pairing
+from povertyapp.api import ScopedModelSerializer
+from povertyapp.masking import mask_account, mask_id_number, mask_phone
+from povertyapp.roles import VIEW
+
+
+class MemberSerializer(ScopedModelSerializer):
+    """A member; sex and birth date are read from the ID number."""
+
+    personal_fields = {"id_number": mask_id_number}
+
+    class Meta:
+        model = Member
+        fields = [
+            "id", "household", "name", "id_number", "sex", "birth_date", "relation", "ethnicity", "education",
+            "school_status", "health", "disability_grade", "labour_skill", "work_status", "months_worked",
+            "has_medical_insurance", "has_serious_illness_insurance", "has_pension_insurance",
+            "receives_subsistence", "receives_destitute_support", "is_active", "left_reason",
+        ]
+
+
+class HouseholdListSerializer(ScopedModelSerializer):
+    """Lean list row: names, head and size come from Household.objects.with_summary(), not per-row queries."""
+
+    village_name = serializers.CharField(source="village.name", read_only=True)
+    township = serializers.IntegerField(source="village.township_id", read_only=True)
+    township_name = serializers.CharField(source="village.township.name", read_only=True)
+    head_name = serializers.CharField(read_only=True, allow_null=True)
+    member_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Household
+        fields = [
+            "id", "number", "township", "township_name", "village", "village_name", "head_name", "member_count",
+            "attribute", "main_cause", "status", "year_identified", "exit_year",
+        ]
+
+
+class HouseholdSerializer(ScopedModelSerializer):
+    """The household record with its members (read-only here: members are written at /members/)."""
+
+    personal_fields = {"phone": mask_phone, "bank_account": mask_account}
+    village_name = serializers.CharField(source="village.name", read_only=True)
+    township = serializers.IntegerField(source="village.township_id", read_only=True)
+    township_name = serializers.CharField(source="village.township.name", read_only=True)
+    members = MemberSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Household
+        fields = [
+            "id", "number", "township", "township_name", "village", "village_name", "group", "address", "phone",
+            "bank_name", "bank_account", "year_identified", "standard", "attribute", "main_cause", "other_causes",
+            "status", "exit_year", "housing_grade", "was_dangerous_house", "house_renovated", "housing_area",
+            "safe_drinking_water", "food_and_clothing_secure", "created_at", "updated_at", "members",
+        ]
+
+
+class PairingSerializer(ScopedModelSerializer):
+    cadre_name = serializers.CharField(source="cadre.name", read_only=True)
+    household_number = serializers.CharField(source="household.number", read_only=True)
+
+    class Meta:
+        model = Pairing
+        fields = ["id", "household", "household_number", "cadre", "cadre_name", "start_date", "end_date"]
+        # Any cadre the user can see may be paired with a household the user may capture.
+        extra_kwargs = {"cadre": {"scope_action": VIEW}}

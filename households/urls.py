@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "households"
+urlpatterns = [
+    path("", views.HouseholdListView.as_view(), name="list"),
+    path("new/", views.household_create, name="create"),
+    path("<int:pk>/", views.HouseholdDetailView.as_view(), name="detail"),
+    path("<int:pk>/edit/", views.HouseholdEditView.as_view(), name="edit"),
+    path("<int:household_pk>/members/new/", views.MemberCreateView.as_view(), name="member_create"),
+    path("members/<int:pk>/edit/", views.MemberEditView.as_view(), name="member_edit"),
+    path("<int:household_pk>/incomes/new/", views.IncomeCreateView.as_view(), name="income_create"),
+    path("incomes/<int:pk>/edit/", views.IncomeEditView.as_view(), name="income_edit"),
+]

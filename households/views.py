@@ -1,0 +1,115 @@
+"""Registry pages: household list, page, forms for households, members and income."""
+from django.contrib import messages
+from django.db import transaction
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from povertyapp import views as generic
+from povertyapp.access import can, sees_personal_data
+from povertyapp.models import PersonalDataAccess
+from povertyapp.navigation import render_panels
+
+from . import forms
+from .filters import HouseholdFilterSet
+from .models import Household, IncomeRecord, Member
+from .presenters import household_history, income_rows, personal_data_masker
+
+
+class HouseholdListView(generic.ObjectListView):
+    queryset = Household.objects.with_summary()
+    filterset_class = HouseholdFilterSet
+    page_name = "household"
+    template_name = "households/household_list.html"
+
+
+class HouseholdDetailView(generic.ObjectDetailView):
+    queryset = Household.objects.select_related("village__township", "group")
+    template_name = "households/household_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        household = self.object
+        reveal = self.request.GET.get("reveal") == "1" and sees_personal_data(self.request.user)
+        members = list(household.members.all())
+        if reveal:
+            PersonalDataAccess.objects.create(
+                user=self.request.user, channel=PersonalDataAccess.Channel.PAGE, object_type="household",
+                object_ids=str(household.pk), record_count=len(members) + 1,
+            )
+        mask = personal_data_masker(reveal)
+        context.update(
+            reveal=reveal,
+            may_reveal=sees_personal_data(self.request.user),
+            members=[(member, mask("id_number", member.id_number)) for member in members],
+            phone=mask("phone", household.phone),
+            bank_account=mask("bank_account", household.bank_account),
+            incomes=income_rows(household, sum(m.is_active for m in members)),
+            pairings=household.pairings.select_related("cadre").order_by("-start_date"),
+            history=household_history(household, mask),
+            panels=render_panels("household", self.request, household),
+        )
+        return context
+
+
+class HouseholdEditView(generic.ObjectEditView):
+    queryset = Household.objects.all()
+    form_class = forms.HouseholdForm
+    template_name = "households/household_form.html"
+
+
+@generic.area_scoped
+def household_create(request):
+    """A new household is entered with its head, both saved in one transaction or neither."""
+    if not can(request.user, "change", Household):
+        raise PermissionDenied
+    household_form = forms.HouseholdForm(request.POST or None, user=request.user, prefix="household")
+    head_form = forms.HeadForm(request.POST or None, user=request.user, prefix="head")
+    if request.method == "POST" and all([household_form.is_valid(), head_form.is_valid()]):
+        with transaction.atomic():
+            household = household_form.save()
+            head_form.instance.household = household
+            head_form.save()
+        messages.success(request, _("已创建贫困户%(number)s。") % {"number": household.number})
+        return redirect(household)
+    return render(
+        request, "households/household_create.html", {"form": household_form, "head_form": head_form}
+    )
+
+
+class HouseholdChildMixin:
+    """Create or edit a member or income row: the household comes from the URL or the object, inside the capture scope."""
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        if "household_pk" in self.kwargs:
+            writable = Household.objects.restrict(self.request.user, "change")
+            kwargs["household"] = get_object_or_404(writable, pk=self.kwargs["household_pk"])
+        return kwargs
+
+    def get_success_url(self):
+        return self.object.household.get_absolute_url()
+
+
+class MemberCreateView(HouseholdChildMixin, generic.ObjectCreateView):
+    queryset = Member.objects.all()
+    form_class = forms.MemberForm
+    template_name = "households/member_form.html"
+
+
+class MemberEditView(HouseholdChildMixin, generic.ObjectEditView):
+    queryset = Member.objects.select_related("household")
+    form_class = forms.MemberForm
+    template_name = "households/member_form.html"
+
+
+class IncomeCreateView(HouseholdChildMixin, generic.ObjectCreateView):
+    queryset = IncomeRecord.objects.all()
+    form_class = forms.IncomeRecordForm
+    template_name = "households/income_form.html"
+
+
+class IncomeEditView(HouseholdChildMixin, generic.ObjectEditView):
+    queryset = IncomeRecord.objects.select_related("household")
+    form_class = forms.IncomeRecordForm
+    template_name = "households/income_form.html"

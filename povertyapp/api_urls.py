@@ -1,0 +1,40 @@
+"""/api/v1/: the apps' routers under one API root, token login and the OpenAPI schema.
+
+The root, token, schema and docs views show no register data (public_view); the
+schema and docs still require a signed-in user.
+"""
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework import routers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.authtoken.views import ObtainAuthToken
+
+from households.api.urls import router as households_router
+from villages.api.urls import router as villages_router
+
+from .views import public_view
+
+app_name = "api"
+
+
+class ApiRootView(routers.APIRootView):
+    public_view = True  # links to the endpoints, no data
+
+
+router = routers.DefaultRouter()
+router.APIRootView = ApiRootView
+for app_router in (households_router, villages_router):
+    router.registry.extend(app_router.registry)
+
+signed_in = [IsAuthenticated]
+
+urlpatterns = [
+    *router.urls,
+    path("auth/token/", public_view(ObtainAuthToken.as_view()), name="token"),
+    path("schema/", public_view(SpectacularAPIView.as_view(permission_classes=signed_in)), name="schema"),
+    path(
+        "docs/",
+        public_view(SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=signed_in)),
+        name="docs",
+    ),
+]

@@ -1,0 +1,116 @@
+"""Generic area-scoped views: apps declare a queryset, a template and (for edits) a form.
+
+Deny by default: every view the URLconf exposes is either an `AreaScopedMixin`
+subclass (its queryset goes through `restrict()`), wrapped by `area_scoped`, or
+marked `public_view` on purpose; tests/test_url_scoping.py walks the URLconf and
+fails on anything else.
+"""
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.views import generic
+
+from .access import can
+from .navigation import list_actions
+
+
+class AreaScopedMixin(LoginRequiredMixin):
+    """Narrows `queryset` to the user's area for `action` ("view" or "change")."""
+
+    area_scoped = True
+    action = "view"
+    queryset = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if self.queryset is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} must declare a queryset")
+        if request.user.is_authenticated and not can(request.user, self.action, self.queryset.model):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return self.queryset.restrict(self.request.user, self.action)
+
+
+def area_scoped(view):
+    """Marks a function view that restricts every queryset it touches itself."""
+    view.area_scoped = True
+    return view
+
+
+def public_view(view):
+    """Marks a view that shows no area data (login, health check)."""
+    view.public_view = True
+    return view
+
+
+class ObjectListView(AreaScopedMixin, generic.ListView):
+    """A filtered, paginated list; `filterset_class` is a django-filter FilterSet."""
+
+    filterset_class = None
+    paginate_by = 50
+    page_name = None  # list actions registered for this page (povertyapp.navigation) appear above the table
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.filterset_class is None:
+            return queryset
+        self.filterset = self.filterset_class(self.request.GET or None, queryset=queryset, request=self.request)
+        return self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else queryset
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["filterset"] = getattr(self, "filterset", None)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["query_string"] = query.urlencode()
+        context["can_change"] = can(self.request.user, "change", self.queryset.model)
+        context["list_actions"] = list_actions(self.page_name, self.request.user) if self.page_name else []
+        return context
+
+
+class ObjectDetailView(AreaScopedMixin, generic.DetailView):
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        writable = self.queryset.restrict(self.request.user, "change")
+        context["can_change"] = writable.filter(pk=self.object.pk).exists()
+        return context
+
+
+class FormUserMixin:
+    """Passes the user to forms whose choice lists must be restricted (see povertyapp.forms)."""
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["user"] = self.request.user
+        return kwargs
+
+
+class ObjectEditView(AreaScopedMixin, FormUserMixin, generic.UpdateView):
+    """Edit an object inside the user's capture scope; out of scope is 404."""
+
+    action = "change"
+    success_message = _("已保存。")
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            response = super().form_valid(form)
+        messages.success(self.request, self.success_message)
+        return response
+
+
+class ObjectCreateView(AreaScopedMixin, FormUserMixin, generic.CreateView):
+    """Create an object; the form restricts its area choices to the capture scope."""
+
+    action = "change"
+    success_message = _("已创建。")
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            response = super().form_valid(form)
+        messages.success(self.request, self.success_message)
+        return response

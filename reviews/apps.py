@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReviewsConfig(AppConfig):
+    name = "reviews"
+    verbose_name = _("两审核一公示一公告")
+
+    def ready(self):
+        from povertyapp.navigation import MenuItem, Panel, register_menu_item, register_panel
+
+        from .models import Case
+        from .views import household_panel
+
+        register_menu_item(MenuItem(_("审核公示"), "reviews:index", Case, order=40))
+        register_panel("household", Panel("reviews/household_panel.html", household_panel, order=20))

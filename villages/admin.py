@@ -1,0 +1,53 @@
+from django.contrib import admin
+
+from povertyapp.admin import RestrictedAdmin
+
+from .models import Cadre, County, FirstSecretaryPosting, Township, Village, VillageGroup, VillagePopulation, WorkTeamMembership
+
+
+@admin.register(County)
+class CountyAdmin(RestrictedAdmin):
+    list_display = ["name", "code", "province_threshold_percent"]
+
+
+@admin.register(Township)
+class TownshipAdmin(RestrictedAdmin):
+    list_display = ["name", "code", "county"]
+    search_fields = ["name", "code"]
+
+
+class PopulationInline(admin.TabularInline):
+    model = VillagePopulation
+    extra = 0
+
+
+@admin.register(Village)
+class VillageAdmin(RestrictedAdmin):
+    list_display = ["name", "code", "township", "is_poor", "planned_exit_year", "exit_year"]
+    list_filter = ["is_poor", "township"]
+    search_fields = ["name", "code"]
+    inlines = [PopulationInline]
+
+
+@admin.register(VillageGroup)
+class VillageGroupAdmin(RestrictedAdmin):
+    list_display = ["name", "village"]
+    search_fields = ["name", "village__name"]
+
+
+@admin.register(Cadre)
+class CadreAdmin(RestrictedAdmin):
+    list_display = ["name", "work_unit", "phone"]
+    search_fields = ["name", "work_unit"]
+
+
+@admin.register(FirstSecretaryPosting)
+class FirstSecretaryPostingAdmin(RestrictedAdmin):
+    list_display = ["cadre", "village", "start_date", "end_date"]
+    autocomplete_fields = ["cadre", "village"]
+
+
+@admin.register(WorkTeamMembership)
+class WorkTeamMembershipAdmin(RestrictedAdmin):
+    list_display = ["cadre", "village", "duty", "start_date", "end_date"]
+    autocomplete_fields = ["cadre", "village"]

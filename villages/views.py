@@ -1,0 +1,32 @@
+"""Village list and page: households, persons, poor persons and incidence."""
+from households.models import Household
+from povertyapp import views as generic
+from povertyapp.navigation import render_panels
+
+from .filters import VillageFilterSet
+from .models import Village
+
+
+class VillageListView(generic.ObjectListView):
+    queryset = Village.objects.with_figures()
+    filterset_class = VillageFilterSet
+    page_name = "village"
+    template_name = "villages/village_list.html"
+    paginate_by = 100
+
+
+class VillageDetailView(generic.ObjectDetailView):
+    queryset = Village.objects.with_figures()
+    template_name = "villages/village_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        village = self.object
+        context.update(
+            households=Household.objects.restrict(self.request.user).filter(village=village).with_summary()[:200],
+            secretaries=village.secretary_postings.select_related("cadre").order_by("-start_date"),
+            team=village.team_memberships.active().select_related("cadre").order_by("duty", "cadre__name"),
+            populations=village.populations.all()[:5],
+            panels=render_panels("village", self.request, village),
+        )
+        return context
