@@ -123,7 +123,7 @@ def household_results_sql(township_scoped: bool) -> str:
                ledger.household_id IS NOT NULL AS has_income_record,
                CASE WHEN members.size > 0 AND ledger.household_id IS NOT NULL
                     THEN {per_capita_cents_sql("ledger.net_cents", "members.size")} END AS per_capita_cents,
-               {visit_mask} AS visit_mask, {"visit.actual_date" if visit_join else "NULL"} AS visit_date
+               {visit_mask} AS visit_mask, {"visit.actual_date" if visit_join else "CAST(NULL AS DATE)"} AS visit_date
         FROM scope
         LEFT JOIN members ON members.household_id = scope.id
         LEFT JOIN ledger ON ledger.household_id = scope.id

@@ -1,6 +1,7 @@
 """Exit rules as data (poverty lines, village indicators) and eligibility runs with their stored results."""
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -74,6 +75,21 @@ class VillageIndicator(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        if self.requires_amount and self.minimum_amount is None:
+            raise ValidationError({"minimum_amount": _("按金额考核的指标须填写最低金额。")})
+
+
+class ExitThreshold(County):
+    """The county's incidence threshold as an exit rule: read by all, changed by county staff only."""
+
+    role_overrides = RULE_OVERRIDES
+
+    class Meta:
+        proxy = True
+        verbose_name = _("贫困发生率退出标准")
+        verbose_name_plural = _("贫困发生率退出标准")
 
 
 class VillageIndicatorValue(models.Model):

@@ -1,7 +1,5 @@
 """What the household page shows: income rows with per-capita figures, masked personal data, merged history."""
-from itertools import chain
-
-from povertyapp.history import change_log
+from povertyapp.history import merged_log
 from povertyapp.masking import mask_account, mask_id_number, mask_phone
 
 from .models import Household, IncomeRecord, Member, Pairing
@@ -23,20 +21,11 @@ def income_rows(household, household_size: int):
     ]
 
 
-def household_history(household, mask, limit: int = 100):
+def household_history(household, mask):
     """Changes to the household, its members, income rows and pairings, newest first."""
-    entries = chain(
-        change_log(Household.history.filter(id=household.pk), lambda row: str(Household._meta.verbose_name), mask),
-        change_log(
-            Member.history.filter(household_id=household.pk),
-            lambda row: f"{Member._meta.verbose_name} {row.name}",
-            mask,
-        ),
-        change_log(
-            IncomeRecord.history.filter(household_id=household.pk),
-            lambda row: f"{IncomeRecord._meta.verbose_name} {row.year}",
-            mask,
-        ),
-        change_log(Pairing.history.filter(household_id=household.pk), lambda row: str(Pairing._meta.verbose_name), mask),
-    )
-    return sorted(entries, key=lambda entry: entry.when, reverse=True)[:limit]
+    return merged_log([
+        (Household.history.filter(id=household.pk), lambda row: str(Household._meta.verbose_name)),
+        (Member.history.filter(household_id=household.pk), lambda row: f"{Member._meta.verbose_name} {row.name}"),
+        (IncomeRecord.history.filter(household_id=household.pk), lambda row: f"{IncomeRecord._meta.verbose_name} {row.year}"),
+        (Pairing.history.filter(household_id=household.pk), lambda row: str(Pairing._meta.verbose_name)),
+    ], mask)

@@ -1,6 +1,7 @@
 """Change history from django-simple-history rows, as field-level diffs for object pages."""
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 
 from django.utils.translation import gettext_lazy as _
 
@@ -60,6 +61,12 @@ def change_log(history, subject, mask=None) -> list[Entry]:
             )
         previous[row.id] = row
     return entries
+
+
+def merged_log(sources, mask=None, limit: int = 100) -> list[Entry]:
+    """The change logs of several (history queryset, subject) sources, newest first."""
+    entries = chain.from_iterable(change_log(history, subject, mask) for history, subject in sources)
+    return sorted(entries, key=lambda entry: entry.when, reverse=True)[:limit]
 
 
 def _tracked(history_model) -> set[str]:

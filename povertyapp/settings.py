@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -173,3 +174,11 @@ LOGGING = {
 # Review workflow (reviews app): length of the public notice (公示) in days, and the largest scanned page accepted.
 REVIEW_NOTICE_DAYS = int(os.environ.get("REVIEW_NOTICE_DAYS", "7"))
 REVIEW_ATTACHMENT_MAX_MB = int(os.environ.get("REVIEW_ATTACHMENT_MAX_MB", "5"))
+
+# Celery beat: the county-wide exit check on the 1st of every month at 02:00 (一月一调度).
+CELERY_BEAT_SCHEDULE = {
+    "monthly-exit-check": {
+        "task": "exits.tasks.monthly_exit_check",
+        "schedule": crontab(minute=0, hour=2, day_of_month=1),
+    },
+}

@@ -3,6 +3,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from exits.services import scheduled_year
+
 from .choices import Kind, ObjectionOutcome, Outcome, Step
 from .models import validate_scan
 from .workflow import DATED_STEPS, StepInput
@@ -77,7 +79,7 @@ class ProposeForm(forms.Form):
 
     def __init__(self, *args, kind: str, may_override: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["year"].initial = timezone.localdate().year
+        self.fields["year"].initial = scheduled_year() if kind == Kind.EXIT else timezone.localdate().year
         if kind in (Kind.RETURN, Kind.REMOVAL):
             self.fields["reason"].required = True
             self.fields["reason"].label = _("返贫原因") if kind == Kind.RETURN else _("清退原因")

@@ -19,6 +19,14 @@ from .permissions import may, may_override_check, require, writable_case
 NOTICE_PAGE_SIZE = 500
 
 
+def shown_verdict(household, year) -> dict:
+    """The exit check for a page: {"verdict": …} or {"check_error": why there is none}."""
+    try:
+        return {"verdict": workflow.exit_verdict(household, year)}
+    except workflow.WorkflowError as exc:
+        return {"check_error": exc.messages[0]}
+
+
 def state_counts(user, **filters) -> dict[str, int]:
     """Cases per state in the user's view scope (one query)."""
     rows = Case.objects.restrict(user).filter(**filters).order_by().values_list("state").annotate(n=Count("pk"))
@@ -78,13 +86,18 @@ class CaseDetailView(generic.ObjectDetailView):
             actions=[t for t in allowed if t.step not in workflow.OBJECTION_STEPS],
             may_object=any(t.step == Step.OBJECTION for t in allowed),
             may_resolve=any(t.step == Step.RESOLVE_OBJECTION for t in allowed),
-            verdict=workflow.exit_verdict(case.household, case.year) if case.kind == Kind.EXIT and case.is_open else None,
         )
+        if case.kind == Kind.EXIT and case.is_open:
+            context.update(shown_verdict(case.household, case.year))
         return context
 
 
-def _form_page(request, case, form, title, verdict=None):
-    return render(request, "reviews/step_form.html", {"case": case, "form": form, "title": title, "verdict": verdict})
+def _form_page(request, case, form, title, check=None):
+    """A step form page; `check` is (household, year) for exit cases, whose check result it shows."""
+    context = {"case": case, "form": form, "title": title}
+    if check:
+        context.update(shown_verdict(*check))
+    return render(request, "reviews/step_form.html", context)
 
 
 def _take(request, form, action, success):
@@ -118,8 +131,8 @@ def take_step(request, pk, step):
                      _("已办理:%(step)s。") % {"step": Step(step).label})
         if done:
             return redirect(case)
-    verdict = workflow.exit_verdict(case.household, case.year) if case.kind == Kind.EXIT else None
-    return _form_page(request, case, form, Step(step).label, verdict)
+    check = (case.household, case.year) if case.kind == Kind.EXIT else None
+    return _form_page(request, case, form, Step(step).label, check)
 
 
 @generic.area_scoped
@@ -139,9 +152,8 @@ def propose(request, household_pk, kind):
         if case:
             return redirect(case)
     year = form.cleaned_data["year"] if form.is_bound and form.is_valid() else form.fields["year"].initial
-    verdict = workflow.exit_verdict(household, year) if kind == Kind.EXIT else None
     title = _("提议%(kind)s:%(number)s") % {"kind": Kind(kind).label, "number": household.number}
-    return _form_page(request, None, form, title, verdict)
+    return _form_page(request, None, form, title, (household, year) if kind == Kind.EXIT else None)
 
 
 @generic.area_scoped

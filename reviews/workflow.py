@@ -343,8 +343,13 @@ def _attempt(case: Case, step: str, user, data: StepInput, today) -> Attempt:
 def _record(attempt: Attempt, source: str, target: str, outcome: str = "") -> CaseStep:
     case, data, step = attempt.case, attempt.data, attempt.transition.step
     values = {}
+    verdict = None
     if case.kind == Kind.EXIT and step not in OBJECTION_STEPS:
-        verdict = attempt.verdict
+        try:
+            verdict = attempt.verdict
+        except WorkflowError:  # no poverty line for the year: only a rejection gets this far
+            pass
+    if verdict is not None:
         values = {
             "check_passed": verdict.passed,
             "check_failures": [

@@ -16,6 +16,7 @@ from households.models import Household, Member, Pairing
 from povertyapp.api import AreaScopedReadOnlyViewSet, _RevealLog, write_reveal_log
 from povertyapp.masking import mask_account, mask_id_number, mask_phone
 from povertyapp.models import PersonalDataAccess
+from povertyapp.roles import CHANGE, ROLE_LEVELS, VIEW, Level, Role
 from villages.api.serializers import VillageSerializer
 
 from . import factories
@@ -85,6 +86,14 @@ def test_writes_outside_the_capture_scope_are_404(county, objects, role, endpoin
     assert client.patch(f"{API}{endpoint}/{far.pk}/", WRITABLE[endpoint], format="json").status_code == 404
     assert type(far).objects.values().get(pk=far.pk) == before
     assert client.patch(f"{API}{endpoint}/{near.pk}/", WRITABLE[endpoint], format="json").status_code == 200
+
+
+def test_writes_use_the_capture_scope_where_the_view_scope_is_wider(county, monkeypatch):
+    monkeypatch.setitem(ROLE_LEVELS, Role.TOWNSHIP_CADRE, {VIEW: Level.COUNTY, CHANGE: Level.TOWNSHIP})
+    client = client_for(county.users.township_cadre)
+    assert client.get(f"{API}households/{county.away.pk}/").status_code == 200
+    assert client.patch(f"{API}households/{county.away.pk}/", {"address": "x"}, format="json").status_code == 404
+    assert client.patch(f"{API}households/{county.home.pk}/", {"address": "x"}, format="json").status_code == 200
 
 
 @pytest.mark.parametrize("endpoint", WRITABLE)

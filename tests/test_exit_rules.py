@@ -121,7 +121,7 @@ def test_every_failed_criterion_is_listed_with_its_figures(village):
     verdict = check_household(household, YEAR)
     assert verdict.failure_codes == ("income", "food_clothing", "education", "medical", "housing", "water")
     assert verdict.failures[0].detail == "人均纯收入 1,000.00 元 < 3,335.00 元"  # 3,000 / 3 members
-    assert verdict.failures[3].detail == "3 名成员未参加基本医疗保险"
+    assert verdict.failures[3].detail == "2 名成员未参加基本医疗保险"  # the child added later is insured
     run = run_now(village.township.county)
     assert run.household_results.get().verdict() == verdict
     assert run.failure_counts == {

@@ -1,10 +1,22 @@
 """Village list and page: households, persons, poor persons and incidence."""
+from django.utils.translation import gettext as _
+
 from households.models import Household
+from povertyapp.history import merged_log
 from povertyapp import views as generic
 from povertyapp.navigation import render_panels
 
 from .filters import VillageFilterSet
-from .models import Village
+from .models import FirstSecretaryPosting, Village, WorkTeamMembership
+
+
+def village_history(village):
+    """Changes to the village, its first-secretary postings and work team, newest first."""
+    return merged_log([
+        (Village.history.filter(id=village.pk), lambda row: str(Village._meta.verbose_name)),
+        (FirstSecretaryPosting.history.filter(village_id=village.pk), lambda row: _("第一书记任职")),
+        (WorkTeamMembership.history.filter(village_id=village.pk), lambda row: _("驻村工作队")),
+    ])
 
 
 class VillageListView(generic.ObjectListView):
@@ -28,5 +40,6 @@ class VillageDetailView(generic.ObjectDetailView):
             team=village.team_memberships.active().select_related("cadre").order_by("duty", "cadre__name"),
             populations=village.populations.all()[:5],
             panels=render_panels("village", self.request, village),
+            history=village_history(village),
         )
         return context

@@ -5,12 +5,12 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
-# Pillow's format name → (content type, file extension used in storage).
-ACCEPTED_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
+# Pillow's format name → content type.
+ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
 
 
-def check_photo(upload) -> tuple[str, str]:
-    """The (content type, extension) of an uploaded photo; ValidationError saying why it is refused."""
+def check_photo(upload) -> str:
+    """The content type of an uploaded photo, found in its bytes; ValidationError saying why it is refused."""
     params = {"name": upload.name, "size": filesizeformat(upload.size),
               "limit": filesizeformat(settings.VISIT_PHOTO_MAX_BYTES)}
     if upload.size > settings.VISIT_PHOTO_MAX_BYTES:

@@ -1,0 +1,178 @@
+"""Visit pages: my households (phone-first), a household's visits, recording, photos, coverage reports."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from povertyapp import views as generic
+from povertyapp.access import can
+from povertyapp.roles import CHANGE
+
+from . import coverage, rules
+from .filters import VisitFilterSet, VisitHouseholdFilterSet
+from .forms import CoverageForm, RescheduleForm, VisitForm
+from .models import Visit, VisitHousehold, VisitPhoto
+
+RECENT_VISITS = 10
+GAP_ROWS_SHOWN = 500
+
+
+class MyHouseholdsView(generic.ObjectListView):
+    """我的帮扶户: the households in the user's area (a pairing cadre: their own), overdue first."""
+
+    filterset_class = VisitHouseholdFilterSet
+    template_name = "visits/my_households.html"
+    paginate_by = 30
+
+    @property
+    def queryset(self):
+        # Built per request: the visit state depends on today's date.
+        return (
+            VisitHousehold.objects.with_summary().with_visit_state(timezone.localdate())
+            .order_by("state_rank", "next_planned", "number")
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["today"] = timezone.localdate()
+        context["is_pairing_cadre"] = rules.is_pairing_cadre(self.request.user)
+        return context
+
+
+class HouseholdVisitsView(generic.ObjectDetailView):
+    """One household for the visitor: state, one-tap recording, open needs, last visits."""
+
+    template_name = "visits/household.html"
+
+    @property
+    def queryset(self):
+        return VisitHousehold.objects.with_summary().with_visit_state(timezone.localdate())
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        visits = Visit.objects.restrict(self.request.user).filter(household=self.object).select_related("visitor")
+        context.update(
+            today=timezone.localdate(),
+            plan=visits.planned().first(),
+            open_needs=visits.done().filter(needs_met=False).exclude(needs="").order_by("-actual_date"),
+            recent=visits.exclude(status="planned").prefetch_related("photos").order_by("-planned_date", "-pk")[
+                :RECENT_VISITS
+            ],
+            reschedule_form=RescheduleForm(),
+        )
+        return context
+
+
+def _writable_household(request, pk):
+    """A household the user may record visits for; 403 for roles that record none, 404 outside the area."""
+    if not can(request.user, CHANGE, Visit):
+        raise PermissionDenied
+    households = VisitHousehold.objects.restrict(request.user, CHANGE).select_related("village__township")
+    return get_object_or_404(households, pk=pk)
+
+
+@generic.area_scoped
+@login_required
+def record(request, household_pk):
+    """记录走访: completes the household's open plan (or records an unplanned visit) and plans the next."""
+    household = _writable_household(request, household_pk)
+    visit = rules.open_plan_or_new(household)
+    form = VisitForm(request.POST or None, request.FILES or None, instance=visit, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("已记录户%(number)s的走访。") % {"number": household.number})
+        return redirect(household.get_visits_url())
+    return render(request, "visits/visit_form.html", {"form": form, "household": household})
+
+
+@generic.area_scoped
+@login_required
+@require_POST
+def reschedule(request, pk):
+    """A planned visit that did not happen: marked missed and planned again for the chosen date."""
+    plan = get_object_or_404(Visit.objects.restrict(request.user, CHANGE).planned(), pk=pk)
+    form = RescheduleForm(request.POST)
+    if form.is_valid():
+        rules.skip_plan(plan, form.cleaned_data["new_date"])
+        messages.success(request, _("已改期。"))
+    else:
+        messages.error(request, " ".join(form.errors["new_date"]))
+    return redirect("visits:household", pk=plan.household_id)
+
+
+@generic.area_scoped
+@login_required
+@require_POST
+def resolve_need(request, pk):
+    """Mark the needs noted at a visit as met."""
+    visit = get_object_or_404(Visit.objects.restrict(request.user, CHANGE).done(), pk=pk)
+    visit.needs_met = True
+    visit.save(update_fields=["needs_met", "updated_at"])
+    messages.success(request, _("已标记为已解决。"))
+    return redirect("visits:household", pk=visit.household_id)
+
+
+class VisitListView(generic.ObjectListView):
+    queryset = Visit.objects.select_related("household__village__township", "visitor")
+    filterset_class = VisitFilterSet
+    template_name = "visits/visit_list.html"
+
+
+class VisitDetailView(generic.ObjectDetailView):
+    queryset = Visit.objects.select_related("household__village__township", "visitor").prefetch_related("photos")
+    template_name = "visits/visit_detail.html"
+
+
+@generic.area_scoped
+@login_required
+def photo(request, pk):
+    """A visit photo, read through the storage API for users who may see the visit."""
+    found = get_object_or_404(VisitPhoto.objects.restrict(request.user), pk=pk)
+    response = FileResponse(found.image.open("rb"), content_type=found.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _first_rows(queryset, limit: int = GAP_ROWS_SHOWN) -> dict:
+    """A long gap list for a page: its size and its first `limit` rows."""
+    return {"count": queryset.count(), "rows": queryset[:limit], "limit": limit}
+
+
+@generic.area_scoped
+@login_required
+def coverage_report(request):
+    """Township and county views: visits per cadre and village, and the gaps in pairing, postings and visits."""
+    today = timezone.localdate()
+    form = CoverageForm(request.GET or None, policy=coverage.policy_for(request.user), today=today)
+    chosen = form.values()
+    period = chosen["date_from"], chosen["date_to"]
+    context = {
+        "form": form,
+        "chosen": chosen,
+        "per_cadre": coverage.visits_per_cadre(request.user, *period, today),
+        "per_village": coverage.visits_per_village(request.user, *period),
+        "unpaired": _first_rows(coverage.households_without_pairing(request.user, today)),
+        "unvisited": _first_rows(coverage.pairings_without_visit(request.user, chosen["days"], today)),
+        "unposted": coverage.poor_villages_without_posting(request.user, today),
+        "overloaded": coverage.overloaded_cadres(request.user, chosen["threshold"], today),
+    }
+    return render(request, "visits/coverage.html", context)
+
+
+def household_panel(request, household):
+    """Context of the visits panel on the household page: last visits, the open plan and its state."""
+    visits = Visit.objects.restrict(request.user).filter(household=household).select_related("visitor")
+    today = timezone.localdate()
+    return {
+        "today": today,
+        "plan": visits.planned().first(),
+        "last_visits": visits.done().order_by("-actual_date", "-pk")[:3],
+        "state": VisitHousehold.objects.with_visit_state(today).filter(pk=household.pk).values_list(
+            "visit_state", flat=True
+        ).first(),
+        "can_record": VisitHousehold.objects.restrict(request.user, CHANGE).filter(pk=household.pk).exists(),
+    }
