@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from households.models import MEMBER_PATHS, Household
-from povertyapp.access import RestrictedManager
+from povertyapp.access import RestrictedManager, RestrictedQuerySet
 from povertyapp.jobs import Job, JobState
 from povertyapp.roles import Level, Role
 from villages.models import County, Township, Village
@@ -125,16 +125,13 @@ class VillageIndicatorValue(models.Model):
         )
 
 
-class RunQuerySet(models.QuerySet):
+class RunQuerySet(RestrictedQuerySet):
     def done(self):
         return self.filter(state=JobState.DONE)
 
     def covering(self, township_id):
         """Runs whose scope includes `township_id`: county-wide ones and that township's."""
         return self.filter(Q(township__isnull=True) | Q(township_id=township_id))
-
-
-RunManager = RestrictedManager.from_queryset(RunQuerySet)
 
 
 class EligibilityRun(Job):
@@ -163,7 +160,7 @@ class EligibilityRun(Job):
     poor_persons = models.PositiveIntegerField(_("剩余贫困人口"), default=0)
     registered_persons = models.PositiveIntegerField(_("户籍人口"), default=0)
 
-    objects = RunManager()
+    objects = RunQuerySet.as_manager()
     area_paths = {"township": "township"}
     role_overrides = {Role.FIRST_SECRETARY: {"view": Level.NONE, "change": Level.NONE}}
 
@@ -192,10 +189,22 @@ class EligibilityRun(Job):
 
 
 class HouseholdResult(models.Model):
-    """A household's facts and verdict in one run; the detail text is rendered from the facts by rules.py."""
+    """A household's facts and verdict in one run; the detail text is rendered from the facts by rules.py.
 
-    run = models.ForeignKey(EligibilityRun, on_delete=models.CASCADE, related_name="household_results")
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="exit_results")
+    Written only by the run's INSERT … SELECT (exits.batch), a county's worth at a time, so the table
+    is kept lean: the (run, household) primary key is its only unique index, and the foreign keys are
+    not checked by the database (a per-row check would lock every household row); Django still
+    cascades deletions of runs and households.
+    """
+
+    pk = models.CompositePrimaryKey("run", "household")
+    run = models.ForeignKey(
+        EligibilityRun, on_delete=models.CASCADE, related_name="household_results", db_constraint=False,
+        db_index=False,
+    )
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="exit_results", db_constraint=False,
+    )
     passed = models.BooleanField(_("达标"))
     failed_mask = models.PositiveSmallIntegerField(_("未达标项"), default=0)
     member_count = models.PositiveSmallIntegerField(_("在册人数"))
@@ -217,7 +226,6 @@ class HouseholdResult(models.Model):
     class Meta:
         verbose_name = _("户检测结果")
         verbose_name_plural = _("户检测结果")
-        constraints = [models.UniqueConstraint(fields=["run", "household"], name="one_result_per_run_household")]
 
     @property
     def per_capita_income(self) -> Decimal | None:
@@ -251,7 +259,7 @@ class HouseholdResult(models.Model):
 
 
 class VillageResult(models.Model):
-    run = models.ForeignKey(EligibilityRun, on_delete=models.CASCADE, related_name="village_results")
+    run = models.ForeignKey(EligibilityRun, on_delete=models.CASCADE, related_name="village_results", db_index=False)
     village = models.ForeignKey(Village, on_delete=models.CASCADE, related_name="exit_results")
     poor_persons = models.PositiveIntegerField(_("剩余贫困人口"))
     registered_persons = models.PositiveIntegerField(_("户籍人口"), null=True)

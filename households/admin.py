@@ -1,8 +1,10 @@
 from django.contrib import admin
 
 from povertyapp.admin import RestrictedAdmin
+from povertyapp.resources import ScopedImportExportMixin
 
 from .models import Household, IncomeRecord, Member, Pairing
+from .resources import PairingResource
 
 
 class MemberInline(admin.TabularInline):
@@ -37,7 +39,8 @@ class IncomeRecordAdmin(RestrictedAdmin):
 
 
 @admin.register(Pairing)
-class PairingAdmin(RestrictedAdmin):
+class PairingAdmin(ScopedImportExportMixin, RestrictedAdmin):
+    resource_classes = [PairingResource]
     list_display = ["cadre", "household", "start_date", "end_date"]
     raw_id_fields = ["household"]
     autocomplete_fields = ["cadre"]

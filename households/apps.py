@@ -12,3 +12,10 @@ class HouseholdsConfig(AppConfig):
         from .models import Household
 
         register_menu_item(MenuItem(_("贫困户"), "households:list", Household, order=10))
+
+        from povertyapp.navigation import register_list_action
+
+        from .models import Member
+
+        register_list_action("household", MenuItem(_("导出户台账"), "households:export_households", Household))
+        register_list_action("household", MenuItem(_("导出成员台账"), "households:export_members", Member))

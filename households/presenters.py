@@ -1,10 +1,8 @@
 """What the household page shows: income rows with per-capita figures, masked personal data, merged history."""
 from povertyapp.history import merged_log
-from povertyapp.masking import mask_account, mask_id_number, mask_phone
+from povertyapp.masking import MASKS
 
 from .models import Household, IncomeRecord, Member, Pairing
-
-MASKS = {"id_number": mask_id_number, "phone": mask_phone, "bank_account": mask_account}
 
 
 def personal_data_masker(reveal: bool):

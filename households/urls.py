@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import exports, views
 
 app_name = "households"
 urlpatterns = [
@@ -12,4 +12,6 @@ urlpatterns = [
     path("members/<int:pk>/edit/", views.MemberEditView.as_view(), name="member_edit"),
     path("<int:household_pk>/incomes/new/", views.IncomeCreateView.as_view(), name="income_create"),
     path("incomes/<int:pk>/edit/", views.IncomeEditView.as_view(), name="income_edit"),
+    path("export/households.xlsx", exports.HouseholdLedgerView.as_view(), name="export_households"),
+    path("export/members.xlsx", exports.MemberLedgerView.as_view(), name="export_members"),
 ]

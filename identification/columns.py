@@ -39,7 +39,7 @@ def is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _integral(value):
+def integral(value):
     """Excel stores typed numbers as floats: 4.0 → 4."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -48,12 +48,13 @@ def _integral(value):
 
 class Text:
     hint = _("文本")
+    blank = ""
 
     def __init__(self, max_length: int):
         self.max_length = max_length
 
     def parse(self, value):
-        text = str(_integral(value)).strip()
+        text = str(integral(value)).strip()
         if len(text) > self.max_length:
             raise CellProblem("too_long", max_length=self.max_length)
         return text
@@ -76,30 +77,35 @@ class Pattern(Text):
 class Code:
     """A code-list cell: label, code or alias → code."""
 
+    blank = ""
+
     def __init__(self, code_list, aliases: dict | None = None):
         self.code_list, self.aliases = code_list, aliases or {}
 
     @cached_property
     def table(self) -> dict:
         table = {}
-        with translation.override("zh-hans"):  # the workbook speaks the national system's Chinese labels
-            pairs = [(str(label), value) for value, label in self.code_list.choices]
+        pairs = [(label, value) for value, label in self.labels.items()]  # the workbook speaks in these labels
         for key, value in [*pairs, *((value, value) for _label, value in pairs), *self.aliases.items()]:
             table[key] = value
             table[normalise(key)] = value
         return table
 
-    @property
-    def labels(self) -> list[str]:
+    @cached_property
+    def labels(self) -> dict:
+        """Code → the national system's label."""
         with translation.override("zh-hans"):
-            return [str(label) for label in self.code_list.labels]
+            return {value: str(label) for value, label in self.code_list.choices}
+
+    def label_of(self, code) -> str:
+        return self.labels.get(code, str(code))
 
     @property
     def hint(self):
-        return "、".join(self.labels)
+        return "、".join(self.labels.values())
 
     def parse(self, value):
-        value = _integral(value)
+        value = integral(value)
         code = self.table.get(value) if isinstance(value, str) else None
         if code is None:
             key = normalise(value)
@@ -113,40 +119,37 @@ class Codes(Code):
     """Several codes in one cell, separated by 、 , ; / or spaces; kept sorted so that order never shows as a change."""
 
     SEPARATORS = re.compile(r"[、,，;；/\s]+")
+    blank = ()
 
     @property
     def hint(self):
         return _("可填多项,用顿号分隔:") + super().hint
 
     def parse(self, value):
-        parts = [part for part in self.SEPARATORS.split(str(_integral(value))) if part]
-        return sorted({Code.parse(self, part) for part in parts})
+        parts = [part for part in self.SEPARATORS.split(str(integral(value))) if part]
+        return tuple(sorted({Code.parse(self, part) for part in parts}))
 
 
-class Boolean(Code):
-    TRUE = ("是", "Y", "YES", "TRUE", "1", "√", "有")
-    FALSE = ("否", "N", "NO", "FALSE", "0", "×", "无")
-
-    def __init__(self):
-        super().__init__(None)
-
-    @cached_property
-    def table(self) -> dict:
-        return {**{key: True for key in self.TRUE}, **{key: False for key in self.FALSE}}
-
+class Boolean:
+    TABLE = {
+        **dict.fromkeys(("是", "Y", "YES", "TRUE", "1", "√", "有"), True),
+        **dict.fromkeys(("否", "N", "NO", "FALSE", "0", "×", "无"), False),
+    }
     hint = _("是 / 否")
+    blank = False
 
     def parse(self, value):
         if isinstance(value, bool):
             return value
-        value = _integral(value)
-        key = str(value).strip().upper()
-        if key not in self.table:
+        key = str(integral(value)).strip().upper()
+        if key not in self.TABLE:
             raise CellProblem("code_list", value=str(value).strip())
-        return self.table[key]
+        return self.TABLE[key]
 
 
 class Integer:
+    blank = None
+
     def __init__(self, minimum: int, maximum: int):
         self.minimum, self.maximum = minimum, maximum
 
@@ -155,7 +158,7 @@ class Integer:
         return _("整数 %(min)d–%(max)d") % {"min": self.minimum, "max": self.maximum}
 
     def parse(self, value):
-        value = _integral(value)
+        value = integral(value)
         if isinstance(value, str) and value.strip().isdigit():
             value = int(value.strip())
         if isinstance(value, bool) or not isinstance(value, int):
@@ -169,6 +172,7 @@ class Amount:
     """A non-negative amount to the fen (money in yuan, areas in m²)."""
 
     CENT = Decimal("0.01")
+    blank = None
 
     def __init__(self, maximum: Decimal, hint):
         self.maximum, self.hint = maximum, hint
@@ -180,7 +184,7 @@ class Amount:
             if isinstance(value, (int, float)):
                 amount = Decimal(repr(value))
             else:
-                amount = Decimal(str(value).strip().replace(",", "").replace(",", "").removesuffix("元"))
+                amount = Decimal(str(value).strip().replace(",", "").replace("，", "").removesuffix("元"))
         except InvalidOperation:
             raise CellProblem("not_number", value=str(value).strip()) from None
         if not amount.is_finite():
@@ -198,13 +202,14 @@ class Date:
     TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
     COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
     hint = _("日期,如 1980-05-17")
+    blank = None
 
     def parse(self, value):
         if isinstance(value, datetime.datetime):
             return value.date()
         if isinstance(value, datetime.date):
             return value
-        text = str(_integral(value)).strip()
+        text = str(integral(value)).strip()
         match = self.TEXT.fullmatch(text) or self.COMPACT.fullmatch(text)
         if match:
             try:
@@ -244,11 +249,9 @@ class Column:
         if is_blank(value):
             if self.cell_required:
                 raise CellProblem("required")
-            return BLANK_VALUES.get(type(self.kind), "")
+            return self.kind.blank
         return self.kind.parse(value)
 
-
-BLANK_VALUES = {Integer: None, Amount: None, Date: None, Boolean: False, Codes: []}
 
 STATUS_ALIASES = {"已脱贫": choices.Status.EXITED_WITH_POLICY, "脱贫": choices.Status.EXITED_WITH_POLICY}
 ATTRIBUTE_ALIASES = {

@@ -11,6 +11,11 @@ class RestrictedAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).restrict(request.user, "view")
 
+    def history_view(self, request, object_id, extra_context=None):
+        if not hasattr(self.model, "history"):  # no simple-history table: Django's own action log
+            return admin.ModelAdmin.history_view(self, request, object_id, extra_context)
+        return super().history_view(request, object_id, extra_context)
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if field is not None and hasattr(field.queryset, "restrict"):

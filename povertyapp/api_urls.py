@@ -10,6 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.authtoken.views import ObtainAuthToken
 
 from households.api.urls import router as households_router
+from reviews.api.urls import router as reviews_router
 from villages.api.urls import router as villages_router
 from visits.api.urls import router as visits_router
 
@@ -24,7 +25,7 @@ class ApiRootView(routers.APIRootView):
 
 router = routers.DefaultRouter()
 router.APIRootView = ApiRootView
-for app_router in (households_router, villages_router, visits_router):
+for app_router in (households_router, villages_router, visits_router, reviews_router):
     router.registry.extend(app_router.registry)
 
 signed_in = [IsAuthenticated]

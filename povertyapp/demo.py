@@ -15,6 +15,7 @@ import datetime
 import io
 import itertools
 import json
+import math
 import random
 import time
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
+from stdnum.cn import ric
 
 from households import choices
 from households.models import Household, IncomeRecord, Member, Pairing
@@ -34,8 +36,6 @@ from povertyapp.roles import Role
 from villages.models import (
     Cadre, County, FirstSecretaryPosting, Township, Village, VillageGroup, VillagePopulation, WorkTeamMembership,
 )
-
-from stdnum.cn import ric
 
 # Seed 000 (domain README, "Seed figures"): what scale 1 reproduces.
 SEED_000 = {"townships": 14, "villages": 277, "poor_villages": 53, "households": 11238, "team_members": 645}
@@ -90,9 +90,6 @@ EDUCATION_BY_AGE = (  # (minimum age, weights over Education codes 1–7)
     (0, {"2": 12, "3": 58, "4": 15, "5": 10, "6": 4, "7": 1}),
 )
 S = choices.SchoolStatus
-IN_SCHOOL = {S.PRIMARY, S.GRADE_7, S.GRADE_8, S.GRADE_9, S.SENIOR_1, S.SENIOR_2, S.SENIOR_3, S.VOCATIONAL_1,
-             S.VOCATIONAL_2, S.VOCATIONAL_3, S.HIGHER_VOCATIONAL_1, S.HIGHER_VOCATIONAL_2,
-             S.HIGHER_VOCATIONAL_3, S.UNDERGRADUATE}
 R = choices.Relation
 EXITED = choices.Status.EXITED_WITH_POLICY
 POOR_STATUSES = set(choices.Status.poor())
@@ -181,11 +178,14 @@ class BulkWriter:
                 rows.clear()
 
     def finish(self):
-        """Write what is left and move the id sequences past the ids assigned here."""
+        """Write what is left, move the id sequences past the ids assigned here and refresh the planner's
+        statistics (queries right after a large load would otherwise be planned for empty tables)."""
         self.flush()
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), MODEL_ORDER):
                 cursor.execute(sql)
+            tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in MODEL_ORDER)
+            cursor.execute(f"ANALYZE {tables}" if connection.vendor == "postgresql" else "ANALYZE")
 
     def _bulk_create(self, model, rows):
         model.objects.bulk_create([model(**row) for row in rows], batch_size=self.batch_size)
@@ -200,7 +200,11 @@ class BulkWriter:
             values = []
             for attname, default, is_json in columns:
                 value = row.get(attname, default)
-                values.append(COPY_NULL if value is None else json.dumps(value, ensure_ascii=False) if is_json else value)
+                if value is None:
+                    value = COPY_NULL
+                elif is_json:
+                    value = json.dumps(value, ensure_ascii=False)
+                values.append(value)
             out.writerow(values)
         buffer.seek(0)
         quote = connection.ops.quote_name
@@ -314,6 +318,8 @@ class CountyGenerator:
         """Township names with their village plans; every draw here precedes the streaming ones."""
         rng = self.rng
         n_townships = self.scaled("townships", 2)
+        if n_townships > 899:
+            raise DemoError("scale too large: township codes have three digits (at most 899 townships)")
         n_villages = self.scaled("villages", n_townships)
         n_poor = min(n_villages, self.scaled("poor_villages", 1))
         per_township = apportion(n_villages, [rng.uniform(0.6, 1.4) for _ in range(n_townships)])
@@ -370,11 +376,11 @@ class CountyGenerator:
             still_poor += size if poor else 0
         self.pair(households, team)
         # Incidence at the population date (everyone registered then was still poor): 5–25% / 1–5%;
-        # a village that has exited must be below 2% now.
+        # a village that has exited is below 2% now (1.8% at most, so that it also shows below 2.00%).
         incidence = rng.triangular(0.05, 0.25, 0.14) if plan.is_poor else rng.uniform(0.01, 0.05)
         registered = max(round(persons / incidence), 50)
         if exited:
-            registered = max(registered, still_poor * 50 + 1)
+            registered = max(registered, math.ceil(still_poor / 0.018))
         writer.add(VillagePopulation, village_id=village_id, as_of=POPULATION_DATE, registered_persons=registered,
                    registered_households=round(registered / rng.uniform(3.6, 4.2)))
 
@@ -400,18 +406,17 @@ class CountyGenerator:
         sex = choices.Sex.MALE if rng.random() < 0.7 else choices.Sex.FEMALE
         return self.writer.add(Cadre, name=person_name(rng, sex), work_unit=rng.choice(units), phone=phone(rng))
 
-
     def pair(self, households: list[int], team: list[int]):
         """Every household gets a pairing cadre with 5–10 households: the village's work team first, then
         county-unit and township cadres, each carrying on into the township's next village until full."""
         rng, start = self.rng, 0
         for cadre_id in team:
-            count = rng.randint(5, 10)
-            for household_id in households[start:start + count]:
+            share = households[start:start + rng.randint(5, 10)]
+            for household_id in share:
                 self.add_pairing(cadre_id, household_id)
             if cadre_id != self.secretary_cadre:
-                self.consider_for_login(cadre_id, len(households[start:start + count]))
-            start += count
+                self.consider_for_login(cadre_id, len(share))
+            start += len(share)
         for household_id in households[start:]:
             if not self.open_quota:
                 self.close_pairing_cadre()
@@ -437,7 +442,7 @@ class CountyGenerator:
 
     # --- one household
 
-    def household(self, village_id: int, plan: VillagePlan, serial: int, group: tuple[int, str]) -> tuple[int, int, bool]:
+    def household(self, village_id: int, plan: VillagePlan, serial: int, group: tuple) -> tuple[int, int, bool]:
         """Write one household with its members and income ledger; return its id, active member count and
         whether it still counts as poor."""
         rng, writer = self.rng, self.writer
@@ -446,8 +451,8 @@ class CountyGenerator:
         year_identified = 2014 if draw < 0.6 else 2015 if draw < 0.98 else 2016
         status, exit_year, exited_in = self.status(plan, year_identified)
         clean_exit = status == EXITED
-        flaw = self.flaw(people) if clean_exit and rng.random() < 0.03 else None
         cause = self.main_cause(people)
+        flaw = self.flaw(people) if clean_exit and rng.random() < 0.03 else None
         others = [c for c in OTHER_CAUSES if c != cause]
         attribute = self.attribute(people, cause)
         housing = self.housing(clean_exit, flaw)
@@ -468,7 +473,7 @@ class CountyGenerator:
         surnames = self.surnames(people)
         active, workers = [], 0
         for person, surname in zip(people, surnames):
-            row = self.member(person, surname, attribute, clean_exit, flaw)
+            row = self.member(person, surname, attribute, clean_exit)
             writer.add(Member, household_id=household_id, **row)
             if row["is_active"]:
                 active.append(person)
@@ -481,7 +486,7 @@ class CountyGenerator:
         """Relations, sexes and ages of a household of `size`: head, spouse, parents or children, grandchildren."""
         rng = self.rng
         single = size == 1
-        head_age = round(rng.triangular(40, 85, 70) if single else rng.triangular(25, 80, 50))
+        head_age = round(rng.triangular(40, 80, 68) if single else rng.triangular(25, 80, 50))
         head_sex = MALE if rng.random() < (0.6 if single else 0.88) else FEMALE
         people = [Person(R.HEAD, head_sex, head_age)]
         if not single and rng.random() < 0.9:
@@ -512,13 +517,13 @@ class CountyGenerator:
         """Children, grandchildren, the head's father and siblings share the family surname."""
         rng = self.rng
         head = SURNAME(rng)
-        spouse = next((SURNAME(rng) for p in people if p.relation == R.SPOUSE), None)
+        spouse = SURNAME(rng) if any(p.relation == R.SPOUSE for p in people) else None
         family = spouse if people[0].sex == FEMALE and spouse else head
-        shared_with_head = {R.FATHER, R.SIBLING}
+        shared_with_head = {R.HEAD, R.FATHER, R.SIBLING}
         shared_with_family = {R.SON, R.DAUGHTER, R.GRANDSON, R.GRANDDAUGHTER}
         names = []
         for person in people:
-            if person.relation in (R.HEAD,) or person.relation in shared_with_head:
+            if person.relation in shared_with_head:
                 names.append(head)
             elif person.relation == R.SPOUSE:
                 names.append(spouse)
@@ -547,10 +552,17 @@ class CountyGenerator:
         return choices.Status.NOT_EXITED, None, None
 
     def flaw(self, people: list["Person"]) -> str:
-        """One unmet exit criterion for a few exited households (错退 suspects for the data-quality rules)."""
-        flaw = self.rng.choice(("income", "school", "housing", "water", "insurance"))
-        if flaw == "school" and not any(6 <= p.age <= 15 for p in people):
-            return "water"
+        """One unmet exit criterion for a few exited households (错退 suspects for the data-quality rules):
+        income below the line, a child out of school, a dangerous house, unsafe water or an uninsured member."""
+        rng = self.rng
+        flaw = rng.choice(("income", "school", "housing", "water", "insurance"))
+        if flaw == "school":
+            pupils = [p for p in people if 6 <= p.age <= 15 and p.in_school is None]
+            if not pupils:
+                return "water"
+            rng.choice(pupils).in_school = False
+        elif flaw == "insurance":
+            rng.choice(people).insured = False
         return flaw
 
     def main_cause(self, people: list["Person"]) -> str:
@@ -596,17 +608,18 @@ class CountyGenerator:
 
     # --- one member
 
-    def member(self, person: "Person", surname: str, attribute: str, clean_exit: bool, flaw: str | None) -> dict:
+    def member(self, person: "Person", surname: str, attribute: str, clean_exit: bool) -> dict:
+        """A member's row; an exited household's members are in school and insured unless its flaw says otherwise."""
         rng, age = self.rng, person.age
         birth_date = datetime.date(AS_OF.year - 1 - age, 1, 1) + datetime.timedelta(days=rng.randrange(1, 365))
-        if person.in_school is None and 6 <= age <= 15 and (flaw == "school" or not clean_exit and rng.random() < 0.01):
-            person.in_school, flaw = False, None  # out of school: the one flawed child, or a few elsewhere
+        if person.in_school is None and 6 <= age <= 15 and not clean_exit and rng.random() < 0.01:
+            person.in_school = False  # a few children out of school in households still poor
         school = self.school_status(age, person.in_school)
         health = person.health or HEALTH_BY_AGE[0 if age < 16 else 1 if age < 60 else 2](rng)
         labour = self.labour_skill(age, health, school)
         working = labour in (choices.LabourSkill.ORDINARY, choices.LabourSkill.SKILLED) and age <= 60 \
             and rng.random() < 0.7
-        insured = flaw != "insurance" if clean_exit else rng.random() < 0.97
+        insured = person.insured if person.insured is not None else clean_exit or rng.random() < 0.97
         active = person.relation == R.HEAD or rng.random() >= 0.012
         return {
             "name": person_name(rng, person.sex, surname),
@@ -708,7 +721,8 @@ class CountyGenerator:
                             **self.income_parts(round(per_capita * size), active, workers, attribute))
 
     def income_parts(self, net: int, active: list["Person"], workers: int, attribute: str) -> dict:
-        """Split a net income (yuan) into the ledger's parts; net = wage + business + property + transfers − expenses."""
+        """Split a net income (yuan) into the ledger's parts: net = wage + business + property + transfers − expenses
+        (households/rules.py)."""
         rng = self.rng
         policy = 840 * sum(p.age >= 60 for p in active)  # basic pension
         if attribute == choices.Attribute.SUBSISTENCE:
@@ -735,13 +749,14 @@ class CountyGenerator:
 
 @dataclass
 class Person:
-    """A household member being drawn; health and in_school may be forced by the household's main cause."""
+    """A household member being drawn; the household's main cause or exit flaw may force the optional traits."""
 
     relation: str
     sex: str
     age: int
     health: str | None = None
     in_school: bool | None = None
+    insured: bool | None = None
 
 
 MALE, FEMALE = choices.Sex.MALE, choices.Sex.FEMALE

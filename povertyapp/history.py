@@ -5,8 +5,9 @@ from itertools import chain
 
 from django.utils.translation import gettext_lazy as _
 
+from .masking import MASKS
+
 KIND_LABELS = {"+": _("新增"), "~": _("修改"), "-": _("删除")}
-MASKED_FIELDS = {"id_number", "phone", "bank_account"}
 
 
 @dataclass
@@ -81,6 +82,6 @@ def _display(model_field, value, mask) -> str:
         return str(choices.get(value, value))
     if isinstance(value, bool):
         return str(_("是") if value else _("否"))
-    if mask and model_field.name in MASKED_FIELDS:
+    if mask and model_field.name in MASKS:
         return mask(model_field.name, value)
     return str(value)

@@ -20,3 +20,7 @@ def mask_account(value: str | None) -> str:
     if not value:
         return ""
     return "*" * max(len(value) - 4, 0) + value[-4:]
+
+
+# Which field is personal data and how it is masked: shared by pages, history, exports and the API.
+MASKS = {"id_number": mask_id_number, "phone": mask_phone, "bank_account": mask_account}

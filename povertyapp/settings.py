@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "import_export",
     "simple_history",
     "povertyapp",
@@ -152,6 +153,14 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "povertyapp API",
     "DESCRIPTION": _("县级精准扶贫建档立卡数据接口"),
     "VERSION": "1",
+    # Swagger UI from our own static files: county networks are often offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "HouseholdStatusEnum": "households.choices.Status",
+        "EducationEnum": "households.choices.Education",
+    },
 }
 
 # Celery: without a broker, tasks run eagerly in-process (quick start, unit tests).

@@ -13,4 +13,5 @@ urlpatterns = [
     path("objections/<int:pk>/resolve/", views.resolve_objection, name="resolve_objection"),
     path("steps/<int:pk>/attachment/", views.attachment, name="attachment"),
     path("households/<int:household_pk>/propose/<str:kind>/", views.propose, name="propose"),
+    path("runs/<int:pk>/propose/", views.propose_from_run, name="propose_from_run"),
 ]

@@ -5,9 +5,12 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from exits.models import EligibilityRun
 from households.models import Household
+from povertyapp.jobs import JobState
 from povertyapp import views as generic
 
 from . import forms, workflow
@@ -33,6 +36,10 @@ def state_counts(user, **filters) -> dict[str, int]:
     return dict(rows)
 
 
+def done_runs(user):
+    return EligibilityRun.objects.restrict(user).filter(state=JobState.DONE)
+
+
 @generic.area_scoped
 @login_required
 def index(request):
@@ -43,7 +50,30 @@ def index(request):
         (state, label, [(kind, counts.get((state_kind, state), 0)) for state_kind, kind in Kind.choices])
         for state, label in State.choices
     ]
-    return render(request, "reviews/index.html", {"kinds": Kind.choices, "table": table})
+    latest_run = done_runs(request.user).order_by("-pk").first() if may(request.user, Step.PROPOSE) else None
+    return render(request, "reviews/index.html", {"kinds": Kind.choices, "table": table, "latest_run": latest_run})
+
+
+@generic.area_scoped
+@login_required
+def propose_from_run(request, pk):
+    """Bulk exit proposals for the households that passed in a finished run (confirm, then create)."""
+    require(request.user, Step.PROPOSE)
+    run = get_object_or_404(done_runs(request.user), pk=pk)
+    if request.method == "POST":
+        try:
+            created = workflow.propose_exits_from_run(run, request.user)
+        except workflow.WorkflowError as exc:
+            messages.error(request, exc.messages[0])
+            return redirect("reviews:propose_from_run", pk=run.pk)
+        messages.success(request, _("已提议%(n)s户脱贫。") % {"n": created})
+        return redirect(reverse("reviews:waiting", args=[State.PROPOSED]) + f"?kind={Kind.EXIT}")
+    candidates = workflow.exit_candidates(run, request.user).with_summary()
+    page = Paginator(candidates, 100).get_page(request.GET.get("page"))
+    return render(request, "reviews/propose_from_run.html", {
+        "run": run, "page_obj": page, "paginator": page.paginator, "is_paginated": page.has_other_pages(),
+        "object_list": page.object_list,
+    })
 
 
 class WaitingListView(generic.ObjectListView):

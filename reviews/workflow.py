@@ -1,5 +1,8 @@
 """The review state machine: one table of transitions with their guards, and the functions that take a step.
 
+Who may take each step is in reviews.permissions (roles are per step; a step such
+as the county approval has one transition per kind of case).
+
 Pages, the API and bulk actions call propose(), advance(), raise_objection() and
 resolve_objection(); each checks the role (reviews.permissions), the capture
 scope, the transition table and its guards, then writes one CaseStep (the audit
@@ -19,11 +22,12 @@ from django.utils.translation import gettext as _
 
 from exits.services import MissingPovertyLine, check_household
 from households.choices import Status
+from povertyapp.jobs import JobState
 from households.models import Household
 
 from .choices import Kind, ObjectionOutcome, Outcome, State, Step
 from .models import Case, CaseStep, Objection, validate_scan
-from .permissions import STEP_ROLES, may, may_override_check
+from .permissions import may, may_override_check
 
 
 class WorkflowError(Exception):
@@ -174,10 +178,6 @@ class Transition:
     guards: tuple[Callable[[Attempt], str | None], ...] = ()
     rejectable: bool = False  # a "不通过" outcome ends the case (guards do not apply to it)
 
-    @property
-    def roles(self) -> frozenset:
-        return STEP_ROLES[self.step]
-
 
 TRANSITIONS = (
     Transition(Step.PROPOSE, ALL_KINDS, (NEW,), State.PROPOSED, (status_allows, reason_given, check_passes)),
@@ -245,6 +245,47 @@ def propose(household: Household, kind: str, year: int, user, *, reason: str = "
             raise WorkflowError(_("该户已有进行中的审核案件。")) from exc
         _record(attempt, NEW, State.PROPOSED)
     return case
+
+
+def exit_candidates(run, user):
+    """Households that passed in `run`, may exit (status), have no open case and lie in the user's capture scope."""
+    passed = run.household_results.filter(passed=True).values("household_id")
+    return (
+        Household.objects.restrict(user, "change")
+        .filter(pk__in=passed, status__in=ELIGIBLE_STATUSES[Kind.EXIT])
+        .exclude(pk__in=Case.objects.open().values("household_id"))
+    )
+
+
+def propose_exits_from_run(run, user) -> int:
+    """Open an exit case for every household exit_candidates() finds, in bulk; returns how many.
+
+    The run's stored verdict stands in for check_passes at the proposal; every later
+    step checks the household again.
+    """
+    if not may(user, Step.PROPOSE):
+        raise PermissionDenied
+    if run.state != JobState.DONE:
+        raise WorkflowError(_("该检测尚未完成。"))
+    label = str(run)
+    note = _("由退出检测 #%(pk)s 批量提议(检测时达标)") % {"pk": run.pk}
+    with transaction.atomic():
+        household_ids = list(exit_candidates(run, user).values_list("pk", flat=True))
+        try:
+            with transaction.atomic():
+                cases = Case.objects.bulk_create([
+                    Case(household_id=pk, kind=Kind.EXIT, year=run.year, run_id=run.pk, run_label=label,
+                         created_by=user)
+                    for pk in household_ids
+                ], batch_size=1000)
+        except IntegrityError as exc:  # someone opened a case meanwhile
+            raise WorkflowError(_("有农户刚被他人提议,请重试。")) from exc
+        CaseStep.objects.bulk_create([
+            CaseStep(case=case, step=Step.PROPOSE, from_state=NEW, to_state=State.PROPOSED, note=note,
+                     check_passed=True, actor=user)
+            for case in cases
+        ], batch_size=1000)
+    return len(cases)
 
 
 def advance(case: Case, step: str, user, data: StepInput | None = None, today: datetime.date | None = None) -> CaseStep:

@@ -20,7 +20,6 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run",
 ]
-TEST_PASSWORD = "pass-for-tests-1"  # what factories.user() sets
 QUEUE_KEY_PREFIX = f"pytest-{uuid.uuid4().hex[:8]}:"
 
 
@@ -31,13 +30,18 @@ def skip_unless_ci(reason: str):
     pytest.skip(reason)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-django's, which orders the tests by their django_db marker
 def pytest_collection_modifyitems(items):
     for item in items:
         if "browser_page" in item.fixturenames:
             item.add_marker(pytest.mark.browser)  # so that -m "not browser" is reliable
         if item.get_closest_marker("celery_worker"):
-            # The worker thread has its own connection: it sees only committed rows.
-            item.add_marker(pytest.mark.django_db(transaction=True), append=False)
+            # The worker thread has its own connection, so it sees only committed rows: a transactional test.
+            # Its flush also empties what data migrations loaded (poverty lines...); serialized_rollback
+            # puts that back first. A test's own django_db arguments win.
+            own = item.get_closest_marker("django_db")
+            arguments = {"serialized_rollback": True, **(own.kwargs if own else {}), "transaction": True}
+            item.add_marker(pytest.mark.django_db(**arguments), append=False)
 
 
 @pytest.fixture
@@ -142,7 +146,7 @@ def browser_page(browser, browser_viewport):
     context.close()
 
 
-def log_in(page, live_server, user, password=TEST_PASSWORD):
+def log_in(page, live_server, user, password=factories.PASSWORD):
     """Sign in through the login form as a person would; fails the test if the form does not let the user in."""
     page.goto(live_server.url + reverse("login"))
     page.fill("input[name=username]", user.username)

@@ -210,3 +210,13 @@ def test_village_page_shows_incidence(client, county):
     response = client.get(reverse("villages:detail", args=[village.pk]))
     assert response.context["object"].poor_person_count == 2
     assert "0.20%" in response.content.decode()
+
+
+def test_status_cannot_be_edited_around_the_workflow(client, county):
+    client.force_login(county.users.county_staff)
+    household = county.home
+    response = client.get(reverse("households:edit", args=[household.pk]))
+    assert "status" not in response.context["form"].fields
+    response = client.get(reverse("households:create"))
+    offered = {value for value, _ in response.context["form"].fields["status"].choices}
+    assert offered == {choices.Status.CANDIDATE, choices.Status.NOT_EXITED}

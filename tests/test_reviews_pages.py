@@ -1,6 +1,5 @@
 """Review pages: every step × every role (allowed, 403 or 404), lists, the notice list, the household panel."""
 import datetime
-from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -9,18 +8,19 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from exits.models import PovertyLine
+from exits.services import create_run
 from households import choices
 from households.choices import Status
 from households.models import Household
+from povertyapp.jobs import JobState
 from povertyapp.masking import mask_id_number
 from reviews import workflow
 from reviews.choices import Kind, ObjectionOutcome, State, Step
 from reviews.models import Case, CaseStep, Objection
 
 from . import factories
+from .reviews_support import YEAR, case_at, exit_ready  # noqa: F401 -- exit_ready is a fixture
 
-YEAR = 2016
 ROLES = ["county_staff", "township_cadre", "first_secretary", "pairing_cadre", "auditor"]
 
 # The specification, written out independently of reviews.permissions: who may take each step.
@@ -52,25 +52,6 @@ OUT_OF_SCOPE = [("township_cadre", "away"), ("first_secretary", "neighbour"), ("
 
 def today():
     return timezone.localdate()
-
-
-@pytest.fixture
-def exit_ready(county):
-    """Every household of the county passes the 2016 exit check."""
-    PovertyLine.objects.update_or_create(year=YEAR, kind=PovertyLine.Kind.EXIT_CHECK, defaults={"amount": Decimal(3146)})
-    for household in (county.home, county.away, county.neighbour):
-        factories.income(household, year=YEAR)
-    return county
-
-
-def case_at(household, state, creator, kind=Kind.EXIT):
-    """A case put straight into `state` (set-up only; the workflow tests cover how it gets there)."""
-    noticed = state in (State.NOTICE, State.SIGNED)
-    return Case.objects.create(
-        household=household, kind=kind, year=YEAR, state=state, created_by=creator,
-        notice_start=today() - datetime.timedelta(days=10) if noticed else None,
-        notice_end=today() - datetime.timedelta(days=4) if noticed else None,
-    )
 
 
 def request_for(step, household, county):
@@ -250,6 +231,11 @@ def test_the_household_panel_offers_proposals_to_capture_roles_only(client, exit
     html = client.get(url).content.decode()
     assert case.get_absolute_url() in html and propose not in html
 
+    candidate = factories.household(exit_ready.villages[0], status=Status.CANDIDATE)
+    html = client.get(candidate.get_absolute_url()).content.decode()
+    offered = [kind for kind in Kind.values if reverse("reviews:propose", args=[candidate.pk, kind]) in html]
+    assert offered == [Kind.IDENTIFICATION]
+
 
 def test_attachments_are_served_only_inside_the_view_scope(client, exit_ready, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
@@ -298,3 +284,34 @@ def test_the_page_flow_ends_in_exited_with_policy(client, exit_ready):
     home.refresh_from_db()
     assert home.status == Status.EXITED_WITH_POLICY and home.exit_year == YEAR
     assert home.history.order_by("-history_id").first().history_user == users.county_staff
+
+
+def test_exits_that_passed_in_a_run_are_proposed_in_bulk(client, exit_ready, django_capture_on_commit_callbacks):
+    county = exit_ready
+    Household.objects.filter(pk=county.neighbour.pk).update(safe_drinking_water=False)  # fails the run
+    already = factories.household(county.villages[0])
+    factories.income(already, year=YEAR)
+    case_at(already, State.PROPOSED, county.users.county_staff)  # passes, but has an open case
+    with django_capture_on_commit_callbacks(execute=True):
+        run = create_run(year=YEAR, county=county.townships[0].county, user=county.users.county_staff)
+    run.refresh_from_db()
+    assert run.state == JobState.DONE
+
+    client.force_login(county.users.township_cadre)  # a county-wide run is not in a township cadre's view
+    assert client.get(reverse("reviews:propose_from_run", args=[run.pk])).status_code == 404
+    client.force_login(county.users.auditor)
+    assert client.post(reverse("reviews:propose_from_run", args=[run.pk])).status_code == 403
+
+    client.force_login(county.users.county_staff)
+    assert reverse("reviews:propose_from_run", args=[run.pk]) in client.get(reverse("reviews:index")).content.decode()
+    page = client.get(reverse("reviews:propose_from_run", args=[run.pk])).content.decode()
+    assert county.home.number in page and county.away.number in page
+    assert county.neighbour.number not in page and already.number not in page
+    assert client.post(reverse("reviews:propose_from_run", args=[run.pk])).status_code == 302
+
+    proposed = Case.objects.filter(run_id=run.pk)
+    assert set(proposed.values_list("household", flat=True)) == {county.home.pk, county.away.pk}
+    assert all(case.year == YEAR and case.run_label == str(run) for case in proposed)
+    assert CaseStep.objects.filter(case__in=proposed, step=Step.PROPOSE).count() == 2
+    client.post(reverse("reviews:propose_from_run", args=[run.pk]))  # again: nothing new
+    assert Case.objects.filter(run_id=run.pk).count() == 2

@@ -1,12 +1,10 @@
 """The review state machine (reviews.workflow): happy paths, guards, overrides, reasons, audit rows."""
 import datetime
-from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from exits.models import PovertyLine
 from households.choices import Status
 from households.models import Household
 from reviews import workflow
@@ -15,11 +13,9 @@ from reviews.models import Case, CaseStep
 from reviews.workflow import StepInput, WorkflowError
 
 from . import factories
+from .reviews_support import PDF, YEAR, exit_ready  # noqa: F401 -- exit_ready is a fixture
 
-YEAR = 2016
-LINE = Decimal("3146")  # the 2016 exit-check line; factory income gives 7,500 yuan per person
 TODAY = datetime.date(2016, 11, 20)
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def on(day_offset: int) -> StepInput:
@@ -27,10 +23,8 @@ def on(day_offset: int) -> StepInput:
 
 
 @pytest.fixture
-def home(county):
-    PovertyLine.objects.update_or_create(year=YEAR, kind=PovertyLine.Kind.EXIT_CHECK, defaults={"amount": LINE})
-    factories.income(county.home, year=YEAR)
-    return county.home
+def home(exit_ready):
+    return exit_ready.home
 
 
 def to_notice(case, users, start=TODAY - datetime.timedelta(days=10)):

@@ -1,8 +1,10 @@
 from django.contrib import admin
 
 from povertyapp.admin import RestrictedAdmin
+from povertyapp.resources import ScopedImportExportMixin
 
 from .models import Cadre, County, FirstSecretaryPosting, Township, Village, VillageGroup, VillagePopulation, WorkTeamMembership
+from .resources import CadreResource, FirstSecretaryPostingResource, VillageResource, WorkTeamMembershipResource
 
 
 @admin.register(County)
@@ -22,7 +24,8 @@ class PopulationInline(admin.TabularInline):
 
 
 @admin.register(Village)
-class VillageAdmin(RestrictedAdmin):
+class VillageAdmin(ScopedImportExportMixin, RestrictedAdmin):
+    resource_classes = [VillageResource]
     list_display = ["name", "code", "township", "is_poor", "planned_exit_year", "exit_year"]
     list_filter = ["is_poor", "township"]
     search_fields = ["name", "code"]
@@ -36,18 +39,21 @@ class VillageGroupAdmin(RestrictedAdmin):
 
 
 @admin.register(Cadre)
-class CadreAdmin(RestrictedAdmin):
+class CadreAdmin(ScopedImportExportMixin, RestrictedAdmin):
+    resource_classes = [CadreResource]
     list_display = ["name", "work_unit", "phone"]
     search_fields = ["name", "work_unit"]
 
 
 @admin.register(FirstSecretaryPosting)
-class FirstSecretaryPostingAdmin(RestrictedAdmin):
+class FirstSecretaryPostingAdmin(ScopedImportExportMixin, RestrictedAdmin):
+    resource_classes = [FirstSecretaryPostingResource]
     list_display = ["cadre", "village", "start_date", "end_date"]
     autocomplete_fields = ["cadre", "village"]
 
 
 @admin.register(WorkTeamMembership)
-class WorkTeamMembershipAdmin(RestrictedAdmin):
+class WorkTeamMembershipAdmin(ScopedImportExportMixin, RestrictedAdmin):
+    resource_classes = [WorkTeamMembershipResource]
     list_display = ["cadre", "village", "duty", "start_date", "end_date"]
     autocomplete_fields = ["cadre", "village"]

@@ -12,3 +12,7 @@ class VillagesConfig(AppConfig):
         from .models import Village
 
         register_menu_item(MenuItem(_("行政村"), "villages:list", Village, order=20))
+
+        from povertyapp.navigation import register_list_action
+
+        register_list_action("village", MenuItem(_("导出村台账"), "villages:export_villages", Village))

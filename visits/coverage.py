@@ -8,16 +8,15 @@ import datetime
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
-from households.choices import Status as HouseholdStatus
+from households.choices import Status
 from households.models import Household, Pairing
 from villages.models import Cadre, County, FirstSecretaryPosting, Village, WorkTeamMembership
 
-from .choices import Status
 from .models import Visit, VisitPolicy
 
 # Households that must have a pairing cadre: the poor, and those exited but still in the policy
 # buffer (摘帽不摘帮扶).
-SUPPORTED_STATUSES = [*HouseholdStatus.poor(), HouseholdStatus.EXITED_WITH_POLICY]
+SUPPORTED_STATUSES = [*Status.poor(), Status.EXITED_WITH_POLICY]
 
 
 def count_of(queryset, group_by: str, counted: str = "pk", distinct: bool = False):

@@ -51,6 +51,21 @@ class PhotosField(forms.FileField):
         return checked
 
 
+class PlanField(forms.IntegerField):
+    """Hidden: the open plan the form was shown for, so that a second tap on "save" cannot complete the next plan.
+
+    It always renders the current plan (never the posted value), so a refused form can be checked and sent again.
+    """
+
+    widget = forms.HiddenInput
+
+    def __init__(self):
+        super().__init__(required=False)
+
+    def bound_data(self, data, initial):
+        return initial
+
+
 class VisitForm(RestrictedModelForm):
     """Record a visit to `instance.household` (a new visit or the household's open plan, which it completes)."""
 
@@ -62,6 +77,7 @@ class VisitForm(RestrictedModelForm):
         label=_("下次走访日期"), required=False, widget=DateInput(), help_text=_("留空则不安排下次走访"),
     )
     photos = PhotosField(label=_("照片"), required=False)
+    plan = PlanField()
 
     class Meta:
         model = Visit
@@ -86,7 +102,9 @@ class VisitForm(RestrictedModelForm):
             "limit": filesizeformat(settings.VISIT_PHOTO_MAX_BYTES)
         }
         self.fields["actual_date"].required = True
-        self.fields["actual_date"].initial = today
+        if self.instance.actual_date is None:  # a plan's empty date would hide the field's initial
+            self.initial["actual_date"] = today
+        self.initial["plan"] = self.instance.pk
         self.fields["next_planned_date"].initial = rules.next_visit_date(self.instance.household, today)
         if rules.is_pairing_cadre(user):
             del self.fields["visitor"]  # a pairing cadre records their own visits
@@ -98,6 +116,8 @@ class VisitForm(RestrictedModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("plan") != self.instance.pk:
+            self.add_error(None, _("此户的走访计划已有变化(可能刚刚已记录过),请核对后再提交。"))
         try:
             rules.check_next_date(cleaned.get("actual_date"), cleaned.get("next_planned_date"))
         except ValidationError as exc:

@@ -46,6 +46,7 @@ class VisitPolicy(models.Model):
     area_paths = {"township": ("county__townships",), "village": ("county__townships__villages",)}
     # Township and village staff read the county's policy; only county staff set it.
     role_overrides = {Role.TOWNSHIP_CADRE: {CHANGE: Level.NONE}, Role.FIRST_SECRETARY: {CHANGE: Level.NONE}}
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("走访要求")
@@ -120,14 +121,6 @@ class VisitQuerySet(RestrictedQuerySet):
         return self.filter(
             status=Status.PLANNED, planned_date__gte=today, planned_date__lte=today + datetime.timedelta(days=days)
         )
-
-    def latest_done(self):
-        """Each household's latest done visit: the current observations (what the exit check reads)."""
-        latest = (
-            Visit.objects.filter(household=OuterRef("household"), status=Status.DONE)
-            .order_by("-actual_date", "-pk").values("pk")[:1]
-        )
-        return self.filter(status=Status.DONE, pk=Subquery(latest))
 
 
 def observation_field(label):

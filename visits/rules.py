@@ -81,13 +81,13 @@ def schedule_visit(household, visitor, planned_date, kind=Kind.HOME) -> Visit:
     return plan
 
 
-def skip_plan(plan: Visit, new_date=None) -> None:
-    """A planned visit that did not happen: mark it missed and, given a date, plan the visit again."""
+def reschedule(plan: Visit, new_date: datetime.date, today: datetime.date) -> None:
+    """Move a plan to `new_date`; a plan whose date has passed is kept as missed and a new one made."""
     with transaction.atomic():
-        plan.status = Status.MISSED
-        plan.save(update_fields=["status", "updated_at"])
-        if new_date:
-            schedule_visit(plan.household, plan.visitor, new_date, plan.kind)
+        if plan.planned_date < today:
+            plan.status = Status.MISSED
+            plan.save(update_fields=["status", "updated_at"])
+        schedule_visit(plan.household, plan.visitor, new_date, plan.kind)
 
 
 def add_photo(visit: Visit, upload, content_type: str) -> VisitPhoto:

@@ -93,11 +93,11 @@ def record(request, household_pk):
 @login_required
 @require_POST
 def reschedule(request, pk):
-    """A planned visit that did not happen: marked missed and planned again for the chosen date."""
+    """Move a planned visit to another date (one whose date has passed is kept as missed)."""
     plan = get_object_or_404(Visit.objects.restrict(request.user, CHANGE).planned(), pk=pk)
     form = RescheduleForm(request.POST)
     if form.is_valid():
-        rules.skip_plan(plan, form.cleaned_data["new_date"])
+        rules.reschedule(plan, form.cleaned_data["new_date"], timezone.localdate())
         messages.success(request, _("已改期。"))
     else:
         messages.error(request, " ".join(form.errors["new_date"]))

@@ -3,14 +3,14 @@ from rest_framework import serializers
 
 from households.models import Household, Member, Pairing
 from povertyapp.api import ScopedModelSerializer
-from povertyapp.masking import mask_account, mask_id_number, mask_phone
+from povertyapp.masking import MASKS
 from povertyapp.roles import VIEW
 
 
 class MemberSerializer(ScopedModelSerializer):
     """A member; sex and birth date are read from the ID number."""
 
-    personal_fields = {"id_number": mask_id_number}
+    personal_fields = {"id_number": MASKS["id_number"]}
 
     class Meta:
         model = Member
@@ -42,7 +42,7 @@ class HouseholdListSerializer(ScopedModelSerializer):
 class HouseholdSerializer(ScopedModelSerializer):
     """The household record with its members (read-only here: members are written at /members/)."""
 
-    personal_fields = {"phone": mask_phone, "bank_account": mask_account}
+    personal_fields = {name: MASKS[name] for name in ("phone", "bank_account")}
     village_name = serializers.CharField(source="village.name", read_only=True)
     township = serializers.IntegerField(source="village.township_id", read_only=True)
     township_name = serializers.CharField(source="village.township.name", read_only=True)

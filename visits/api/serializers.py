@@ -42,7 +42,7 @@ class VisitPhotoSerializer(ScopedModelSerializer):
         read_only_fields = ["content_type", "size"]
         extra_kwargs = {"image": {"write_only": True}}
 
-    def get_url(self, photo):
+    def get_url(self, photo) -> str:
         return reverse("api:visitphoto-content", args=[photo.pk])
 
     def validate(self, attrs):

@@ -1,0 +1,132 @@
+"""The register as a round sees it: the state of each household in the round's scope, and what the rules need.
+
+A household's state is three plain values that compare in one step: a tuple of its
+round-controlled fields, a tuple of the year's income, and its active members as
+ID number → tuple. The file, the register and a frozen snapshot all become states,
+so one comparison (identification.diff) serves the preview and the audit view.
+"""
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from households.models import Household, IncomeRecord, Member
+from villages.models import Village, VillageGroup
+
+from .rules import Registry
+
+HOUSEHOLD_STATE = (
+    "village_code", "group_name", "phone", "standard", "attribute", "main_cause", "other_causes", "status",
+    "year_identified", "exit_year", "housing_grade", "was_dangerous_house", "safe_drinking_water", "housing_area",
+)
+INCOME_STATE = ("wage_income", "business_income", "property_income", "transfer_income", "production_expenses")
+MEMBER_STATE = (
+    "name", "sex", "birth_date", "relation", "ethnicity", "education", "school_status", "health", "labour_skill",
+    "work_status", "months_worked", "has_medical_insurance", "has_serious_illness_insurance", "has_pension_insurance",
+    "receives_subsistence", "receives_destitute_support",
+)
+# Household columns stored as such; village and group are reached through their ids.
+HOUSEHOLD_COLUMNS = HOUSEHOLD_STATE[2:]
+CHUNK = 5000
+
+
+@dataclass
+class HouseholdState:
+    fields: tuple  # HOUSEHOLD_STATE order
+    income: tuple | None  # INCOME_STATE order; None: no ledger row for the year
+    members: dict  # ID number → MEMBER_STATE tuple, active members only
+
+    def field(self, name: str):
+        return self.fields[HOUSEHOLD_STATE.index(name)]
+
+
+@dataclass
+class Baseline:
+    """Households of the scope with their states and row ids, plus the area lookups."""
+
+    states: dict = field(default_factory=dict)  # number → HouseholdState
+    household_ids: dict = field(default_factory=dict)  # number → pk
+    active_members: dict = field(default_factory=dict)  # (number, ID number) → pk
+    inactive_members: dict = field(default_factory=dict)  # (number, ID number) → pk of the latest inactive row
+    transfer_split: dict = field(default_factory=dict)  # number → (policy, other) transfers of the year
+    villages: dict = field(default_factory=dict)  # code → (id, name, inside the capture scope)
+    groups: dict = field(default_factory=dict)  # (village id, group name) → group id
+
+    @property
+    def village_codes(self) -> dict:
+        return {village_id: code for code, (village_id, _name, _scope) in self.villages.items()}
+
+
+def _area(round_, village: str, township: str) -> Q:
+    """The round's own area (a township or village round covers only that area); `village`/`township` are lookups."""
+    if round_.village_id:
+        return Q(**{village: round_.village_id})
+    if round_.township_id:
+        return Q(**{township: round_.township_id})
+    return Q()
+
+
+def scope_households(round_):
+    """Households the round may write: the uploader's capture scope, within the round's area."""
+    return Household.objects.restrict(round_.created_by, "change").filter(_area(round_, "village", "village__township"))
+
+
+def load_baseline(round_) -> Baseline:
+    baseline = Baseline()
+    writable = Village.objects.restrict(round_.created_by, "change").filter(_area(round_, "pk", "township"))
+    in_scope = set(writable.values_list("pk", flat=True))
+    for village_id, code, name in Village.objects.values_list("pk", "code", "name"):
+        baseline.villages[code] = (village_id, name, village_id in in_scope)
+    for group_id, village_id, name in VillageGroup.objects.filter(village_id__in=in_scope).values_list(
+        "pk", "village_id", "name"
+    ):
+        baseline.groups[(village_id, name)] = group_id
+    codes = baseline.village_codes
+    households = scope_households(round_)
+    for pk, number, village_id, group_name, *values in households.values_list(
+        "pk", "number", "village_id", "group__name", *HOUSEHOLD_COLUMNS
+    ):
+        causes_index = HOUSEHOLD_COLUMNS.index("other_causes")
+        values[causes_index] = tuple(sorted(values[causes_index] or ()))
+        baseline.household_ids[number] = pk
+        baseline.states[number] = HouseholdState((codes[village_id], group_name or "", *values), None, {})
+    members = Member.objects.filter(household__in=households).order_by("pk")
+    for pk, number, id_number, active, *values in members.values_list(
+        "pk", "household__number", "id_number", "is_active", *MEMBER_STATE
+    ):
+        if active:
+            baseline.states[number].members[id_number] = tuple(values)
+            baseline.active_members[(number, id_number)] = pk
+        else:
+            baseline.inactive_members[(number, id_number)] = pk
+    incomes = IncomeRecord.objects.filter(household__in=households, year=round_.year)
+    for number, wage, business, property_, policy, other, expenses in incomes.values_list(
+        "household__number", "wage_income", "business_income", "property_income", "policy_transfer_income",
+        "other_transfer_income", "production_expenses",
+    ):
+        baseline.states[number].income = (wage, business, property_, policy + other, expenses)
+        baseline.transfer_split[number] = (policy, other)
+    return baseline
+
+
+def load_registry(baseline: Baseline, numbers: set, id_numbers: set) -> Registry:
+    """Out-of-scope facts about the file's household numbers and ID numbers, for identification.rules."""
+    outside = numbers - baseline.states.keys()
+    households_elsewhere = {}
+    for chunk in _chunks(outside):
+        households_elsewhere.update(
+            Household.objects.filter(number__in=chunk).values_list("number", "village__name")
+        )
+    active_ids = {}
+    for chunk in _chunks(id_numbers):
+        for id_number, number in Member.objects.filter(is_active=True, id_number__in=chunk).values_list(
+            "id_number", "household__number"
+        ):
+            if number not in numbers:
+                active_ids[id_number] = number
+    return Registry(villages=baseline.villages, households_elsewhere=households_elsewhere, active_ids=active_ids)
+
+
+def _chunks(values: set):
+    values = list(values)
+    for start in range(0, len(values), CHUNK):
+        yield values[start:start + CHUNK]

@@ -1,0 +1,127 @@
+"""What a round changes: households new, changed (field by field), absent; persons added, removed, moved.
+
+Works on household states (identification.baseline), so the same comparison serves
+the preview (register → file) and an audit of two committed rounds (snapshot → snapshot).
+"""
+import hashlib
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.translation import gettext as _
+
+from households import choices
+
+from .baseline import HOUSEHOLD_STATE, INCOME_STATE, MEMBER_STATE
+from .choices import ChangeKind
+from .columns import BY_FIELD, Code, Codes
+
+NAME, RELATION = MEMBER_STATE.index("name"), MEMBER_STATE.index("relation")
+EXTRA_LABELS = {"village_code": "行政村", "group_name": "组", "was_dangerous_house": "曾为危房", "sex": "性别"}
+
+
+@dataclass
+class Change:
+    kind: str
+    household_number: str
+    name: str = ""
+    id_number: str = ""
+    detail: dict = field(default_factory=dict)
+
+
+def label(name: str) -> str:
+    return EXTRA_LABELS.get(name) or BY_FIELD[name].header
+
+
+def shown(name: str, value, village_names: dict | None = None) -> str:
+    """A value as the preview prints it: labels for codes, 是/否, — for nothing."""
+    if value is None or value == "" or value == ():
+        return "—"
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    if name == "village_code":
+        return f"{(village_names or {}).get(value, '')}({value})"
+    kind = BY_FIELD[name].kind if name in BY_FIELD else None
+    if isinstance(kind, Codes):
+        return "、".join(kind.label_of(code) for code in value)
+    if isinstance(kind, Code):
+        return kind.label_of(value)
+    return str(value)
+
+
+def _head(state) -> str:
+    return next((values[NAME] for values in state.members.values() if values[RELATION] == choices.Relation.HEAD), "")
+
+
+def _field_changes(subject: str, names, old: tuple, new: tuple, village_names) -> list:
+    return [
+        [subject, name, label(name), shown(name, a, village_names), shown(name, b, village_names)]
+        for name, a, b in zip(names, old, new)
+        if a != b
+    ]
+
+
+def compare(before: dict, after: dict, absent, village_names: dict) -> list[Change]:
+    """Changes from `before` to `after` (number → HouseholdState); `absent`: numbers in scope the round leaves out."""
+    changes = []
+    was_in = {id_number: number for number, state in before.items() for id_number in state.members}
+    now_in = {id_number: number for number, state in after.items() for id_number in state.members}
+    for number, state in after.items():
+        old = before.get(number)
+        if old is None:
+            changes.append(Change(ChangeKind.HOUSEHOLD_NEW, number, _head(state), detail={
+                "village": shown("village_code", state.field("village_code"), village_names),
+                "members": len(state.members),
+            }))
+        else:
+            lines = _field_changes("", HOUSEHOLD_STATE, old.fields, state.fields, village_names)
+            if old.income != state.income:
+                empty = (None,) * len(INCOME_STATE)
+                lines += _field_changes(_("收入"), INCOME_STATE, old.income or empty, state.income or empty, None)
+            for id_number in sorted(old.members.keys() & state.members.keys()):
+                values = state.members[id_number]
+                lines += _field_changes(values[NAME], MEMBER_STATE, old.members[id_number], values, None)
+            joined, left = state.members.keys() - old.members.keys(), old.members.keys() - state.members.keys()
+            if lines or joined or left:
+                changes.append(Change(ChangeKind.HOUSEHOLD_CHANGED, number, _head(state), detail={"lines": lines}))
+        for id_number in sorted(state.members.keys() - (old.members.keys() if old else set())):
+            values, source = state.members[id_number], was_in.get(id_number)
+            if source and source != number:
+                changes.append(Change(ChangeKind.PERSON_MOVED, number, values[NAME], id_number,
+                                      {"from": source, "to": number}))
+            elif old is not None:
+                changes.append(Change(ChangeKind.PERSON_ADDED, number, values[NAME], id_number,
+                                      {"relation": shown("relation", values[RELATION])}))
+        for id_number in sorted(old.members.keys() - state.members.keys()) if old else ():
+            if id_number not in now_in:
+                values = old.members[id_number]
+                changes.append(Change(ChangeKind.PERSON_REMOVED, number, values[NAME], id_number,
+                                      {"relation": shown("relation", values[RELATION])}))
+    for number in absent:
+        state = before[number]
+        changes.append(Change(ChangeKind.HOUSEHOLD_ABSENT, number, _head(state), detail={
+            "village": shown("village_code", state.field("village_code"), village_names),
+            "status": shown("status", state.field("status")),
+            "members": len(state.members),
+        }))
+    return changes
+
+
+def counts(changes: list[Change]) -> dict:
+    """Counts for the round's fields new_households … persons_moved."""
+    by_kind = Counter(change.kind for change in changes)
+    return {
+        "new_households": by_kind[ChangeKind.HOUSEHOLD_NEW],
+        "changed_households": by_kind[ChangeKind.HOUSEHOLD_CHANGED],
+        "absent_households": by_kind[ChangeKind.HOUSEHOLD_ABSENT],
+        "persons_added": by_kind[ChangeKind.PERSON_ADDED],
+        "persons_removed": by_kind[ChangeKind.PERSON_REMOVED],
+        "persons_moved": by_kind[ChangeKind.PERSON_MOVED],
+    }
+
+
+def digest(changes: list[Change]) -> str:
+    """A fingerprint of the preview: a commit proceeds only when it would make exactly these changes."""
+    text = json.dumps([asdict(change) for change in changes], cls=DjangoJSONEncoder, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,30 @@
+"""Celery tasks of identification rounds, on the "imports" queue; each gets only the round's id."""
+from celery import shared_task
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+
+from .models import IdentificationRound
+from .services import RoundStateError, commit_round, validate_round
+
+
+def _run(round_id: int, step, *args) -> None:
+    round_ = IdentificationRound.objects.get(pk=round_id)
+    if not round_.claim():
+        return  # another worker got there first
+    try:
+        step(round_, *args)
+    except RoundStateError as exc:
+        round_.fail(str(exc))
+    except Exception as exc:
+        round_.fail(_("处理时出错:%(error)s") % {"error": exc})
+        raise
+
+
+@shared_task(queue="imports")
+def validate_round_task(round_id: int) -> None:
+    _run(round_id, validate_round)
+
+
+@shared_task(queue="imports")
+def commit_round_task(round_id: int, user_id: int) -> None:
+    _run(round_id, commit_round, get_user_model().objects.get(pk=user_id))

@@ -1,0 +1,153 @@
+"""Exit-check pages: who may start runs for which scope, run and progress pages, panels, areas, rules."""
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from exits.models import EligibilityRun, ExitThreshold, PovertyLine
+from households import choices
+from tests import factories
+
+YEAR = 2017
+
+
+@pytest.fixture
+def checked(county):
+    """Ledgers for the county's households: home passes, away and neighbour fail on income."""
+    factories.income(county.home, year=YEAR)
+    factories.income(county.away, year=YEAR, wage_income=Decimal("3000"), business_income=Decimal("0"))
+    return county
+
+
+def start(client, user, on_commit, **data):
+    client.force_login(user)
+    with on_commit(execute=True):
+        return client.post(reverse("exits:runs"), {"year": YEAR, "line_kind": "exit_check", **data})
+
+
+def test_county_staff_runs_the_county_and_sees_counts_and_verdicts(client, checked, django_capture_on_commit_callbacks):
+    response = start(client, checked.users.county_staff, django_capture_on_commit_callbacks, township="")
+    run = EligibilityRun.objects.get()
+    assert response.status_code == 302 and response.url == run.get_absolute_url()
+    assert (run.state, run.township, run.line, run.threshold) == ("done", None, Decimal("3335"), Decimal("3"))
+    assert (run.households_checked, run.households_passed, run.failure_counts["income"]) == (3, 1, 2)
+    assert run.created_by == checked.users.county_staff
+
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert "人均纯收入 1,500.00 元 &lt; 3,335.00 元" in page  # away: 3,000 / 2
+    assert "无2017年度收入记录" in page  # neighbour
+    assert checked.away.number in page and checked.home.number not in page.split('id="failing"')[1]
+    progress = client.get(reverse("exits:progress", args=[run.pk])).json()
+    assert progress["state"] == "done" and progress["percent"] == 100 and progress["total"] == 3
+
+    only_income = client.get(run.get_absolute_url() + "?fails=water").content.decode()
+    assert checked.away.number not in only_income.split('id="failing"')[1]
+
+
+def test_township_cadre_may_run_only_their_township(client, county, django_capture_on_commit_callbacks):
+    cadre = county.users.township_cadre
+    client.force_login(cadre)
+    form = client.get(reverse("exits:runs")).context["form"]
+    assert list(form.fields["township"].queryset) == [county.townships[0]]
+    assert '<option value="">全县</option>' not in client.get(reverse("exits:runs")).content.decode()
+
+    for township in ("", county.townships[1].pk):  # the county, another township
+        response = start(client, cadre, django_capture_on_commit_callbacks, township=township)
+        assert response.status_code == 200 and response.context["form"].errors
+    assert not EligibilityRun.objects.exists()
+
+    start(client, cadre, django_capture_on_commit_callbacks, township=county.townships[0].pk)
+    run = EligibilityRun.objects.get()
+    assert run.township == county.townships[0]
+    assert set(run.household_results.values_list("household", flat=True)) == {county.home.pk, county.neighbour.pk}
+
+
+def test_runs_are_scoped_like_everything_else(client, county):
+    county_run = EligibilityRun.objects.create(county=county.townships[0].county, year=YEAR, line=1, threshold=3)
+    own = EligibilityRun.objects.create(county=county_run.county, township=county.townships[0], year=YEAR, line=1,
+                                        threshold=3)
+    other = EligibilityRun.objects.create(county=county_run.county, township=county.townships[1], year=YEAR, line=1,
+                                          threshold=3)
+    client.force_login(county.users.township_cadre)
+    assert list(client.get(reverse("exits:runs")).context["object_list"]) == [own]
+    for run in (county_run, other):
+        assert client.get(run.get_absolute_url()).status_code == 404
+        assert client.get(reverse("exits:progress", args=[run.pk])).status_code == 404
+    assert client.get(reverse("exits:progress", args=[own.pk])).json()["state"] == "pending"
+    client.force_login(county.users.auditor)
+    assert client.get(reverse("exits:runs")).context["form"] is None  # read-only
+    assert client.get(other.get_absolute_url()).status_code == 200
+
+
+@pytest.mark.parametrize("role", ["auditor", "pairing_cadre", "first_secretary"])
+def test_roles_without_run_rights_cannot_start_one(client, county, role):
+    client.force_login(getattr(county.users, role))
+    response = client.post(reverse("exits:runs"), {"year": YEAR, "line_kind": "exit_check", "township": ""})
+    assert response.status_code == 403
+    assert not EligibilityRun.objects.exists()
+
+
+def test_a_missing_line_is_a_form_error(client, county, django_capture_on_commit_callbacks):
+    PovertyLine.objects.filter(year=YEAR, kind="exit_check").delete()
+    PovertyLine.objects.create(year=YEAR, kind="national", amount=3000)
+    response = start(client, county.users.county_staff, django_capture_on_commit_callbacks, township="")
+    assert "未设置2017年度的脱贫验收标准" in response.content.decode()
+    assert not EligibilityRun.objects.exists()
+
+
+def test_household_page_shows_the_latest_verdict(client, checked, django_capture_on_commit_callbacks):
+    client.force_login(checked.users.first_secretary)
+    assert "尚未纳入退出检测" in client.get(checked.home.get_absolute_url()).content.decode()
+    checked.home.members.filter(relation=choices.Relation.SPOUSE).update(has_medical_insurance=False)
+    start(client, checked.users.county_staff, django_capture_on_commit_callbacks, township="")
+    client.force_login(checked.users.first_secretary)
+    page = client.get(checked.home.get_absolute_url()).content.decode()
+    panel = page.split('id="exit-verdict"')[1]
+    assert "未达到脱贫标准" in panel and "基本医疗有保障" in panel and "1 名成员未参加基本医疗保险" in panel
+    assert "7,500.00" in panel  # per-capita income shown with the line
+
+
+def test_areas_page_shows_villages_and_townships_against_their_plan(client, checked, django_capture_on_commit_callbacks):
+    village_a, village_b, _village_a2 = checked.villages
+    village_a.planned_exit_year = 2016  # due, but its village indicators are not recorded: behind
+    village_a.save()
+    start(client, checked.users.county_staff, django_capture_on_commit_callbacks, township="")
+    page = client.get(reverse("exits:areas")).content.decode()
+    assert "滞后" in page and "甲镇" in page and "乙镇" in page
+    client.force_login(checked.users.township_cadre)
+    response = client.get(reverse("exits:areas"))
+    assert {row.village for row in response.context["rows"]} == {village_a, checked.villages[2]}
+    assert response.context["county_run"] is None  # the county's figure is not theirs to see
+
+
+def test_rules_are_read_by_all_and_changed_by_county_staff(client, county):
+    line = PovertyLine.objects.get(year=2019, kind="exit_check")
+    threshold = ExitThreshold.objects.get()
+    client.force_login(county.users.township_cadre)
+    page = client.get(reverse("exits:rules")).content.decode()
+    assert "3,747.00" in page and "未核实" in page and "/edit/" not in page
+    assert client.get(reverse("exits:line_edit", args=[line.pk])).status_code == 403
+    assert client.post(reverse("exits:threshold_edit", args=[threshold.pk]), {"province_threshold_percent": "2.00"}
+                       ).status_code == 403
+
+    client.force_login(county.users.county_staff)
+    response = client.post(reverse("exits:line_edit", args=[line.pk]), {
+        "year": 2019, "kind": "exit_check", "amount": "3747", "verified": "on", "note": "按省文件核实",
+    })
+    assert response.status_code == 302
+    line.refresh_from_db()
+    assert line.verified and line.history.first().history_user == county.users.county_staff  # audited
+    client.post(reverse("exits:threshold_edit", args=[threshold.pk]), {"province_threshold_percent": "2.00"})
+    threshold.refresh_from_db()
+    assert threshold.province_threshold_percent == Decimal("2")
+    response = client.post(reverse("exits:indicator_create"), {
+        "code": "toilet", "name": "卫生厕所", "requires_amount": "on", "order": 70, "counts": "on",
+    })
+    assert "按金额考核的指标须填写最低金额" in response.content.decode()
+
+
+def test_village_page_shows_the_village_check(client, checked, django_capture_on_commit_callbacks):
+    start(client, checked.users.county_staff, django_capture_on_commit_callbacks, township="")
+    page = client.get(checked.villages[0].get_absolute_url()).content.decode()
+    panel = page.split('id="exit-village"')[1]
+    assert "0.20%" in panel and "通硬化路" in panel  # 2 poor persons / 1,000; no indicator values recorded
