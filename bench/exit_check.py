@@ -32,7 +32,9 @@ def parse_args():
     parser.add_argument("--households", type=int, default=1_500_000)
     parser.add_argument("--sample", type=int, default=2_000, help="households checked one by one through the ORM")
     parser.add_argument("--reuse", action="store_true", help="reuse the database if it already holds the county")
-    parser.add_argument("--chunk-size", type=int, default=None, help="households per INSERT … SELECT (default: batch.CHUNK_SIZE)")
+    parser.add_argument(
+        "--chunk-size", type=int, default=None, help="households per INSERT … SELECT (default: batch.CHUNK_SIZE)"
+    )
     return parser.parse_args()
 
 
@@ -196,9 +198,8 @@ def generate(households: int, seed: int = 2018) -> dict:
                 )
             if rng.random() < 0.92:
                 income.add(
-                    str(pk), str(YEAR), f"{rng.randint(0, 3_000_000) / 100:.2f}", f"{rng.randint(0, 800_000) / 100:.2f}",
-                    f"{rng.randint(0, 50_000) / 100:.2f}", f"{rng.randint(0, 300_000) / 100:.2f}",
-                    f"{rng.randint(0, 100_000) / 100:.2f}", f"{rng.randint(0, 300_000) / 100:.2f}",
+                    str(pk), str(YEAR),
+                    *(f"{rng.randint(0, top) / 100:.2f}" for top in (3_000_000, 800_000, 50_000, 300_000, 100_000, 300_000)),
                 )
             if visits and rng.random() < 0.4:
                 day = (datetime.date(YEAR, 1, 1) + datetime.timedelta(days=rng.randrange(365))).isoformat()
@@ -249,13 +250,14 @@ def time_batch(chunk_size) -> tuple[float, object]:
 
 def time_loop(sample_size: int, population: int) -> float:
     """Seconds per household for check_household() over a random sample (the obvious ORM loop)."""
+    from exits.batch import CHECKED_STATUSES
     from exits.services import check_household
     from households.models import Household
 
     ids = random.Random(7).sample(range(1, population + 1), min(sample_size, population))
     started = time.perf_counter()
     checked = 0
-    for household in Household.objects.filter(pk__in=ids).exclude(status__in=["R", "N"]).iterator():
+    for household in Household.objects.filter(pk__in=ids, status__in=CHECKED_STATUSES).iterator():
         check_household(household, YEAR)
         checked += 1
     return (time.perf_counter() - started) / checked
@@ -278,7 +280,7 @@ def main():
         call_command("migrate", verbosity=0)
         print(f"generating {args.households:,} households …", flush=True)
         counts = generate(args.households)
-        vacuum([Household._meta.db_table, Member._meta.db_table, IncomeRecord._meta.db_table])
+        vacuum([Household._meta.db_table, Member._meta.db_table, IncomeRecord._meta.db_table, "villages_village"])
         print(f"loaded in {time.perf_counter() - started:.0f} s: " + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
     households = Household.objects.count()
     members = Member.objects.count()

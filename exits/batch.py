@@ -5,13 +5,17 @@ grouped by household, the year's ledger joined once, the latest done visit by a
 window function) and writes HouseholdResult rows; per-capita income is computed
 in integer fen with the rounding of households.rules.per_capita_net_income.
 tests/test_exit_batch.py checks that every stored result equals check_household.
-Portable between PostgreSQL and SQLite (the test default).
+Portable between PostgreSQL and SQLite (the test default). A run's rows belong to it: the
+current results are those of the latest finished run, so a failed or killed run changes nothing.
 """
 import datetime
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from functools import partial
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import connection, connections, transaction
 from django.db.models import Count, Max, Min
 
 from households.choices import Status
@@ -23,11 +27,14 @@ from .models import EligibilityRun, HouseholdResult, VillageIndicatorValue, Vill
 from .services import visit_model
 
 CHUNK_SIZE = 50_000  # households per INSERT … SELECT, by primary-key range
-NOT_CHECKED = (Status.REMOVED.value, Status.NATURAL_DECREASE.value)  # 清退 and 自然减少 leave the register
+# Households on the register: not those removed (清退), gone (自然减少) or still candidates (待识别).
+CHECKED_STATUSES = tuple(
+    status.value for status in (Status.NOT_EXITED, Status.EXITED_WITH_POLICY, Status.RETURNED, Status.EXITED)
+)
 
 RESULT_COLUMNS = (
-    "run_id", "household_id", "passed", "failed_mask", "member_count", "has_income_record", "per_capita_cents",
-    "food_and_clothing_secure", "children_out_of_school", "uninsured_members", "housing_grade",
+    "run_id", "household_id", "village_id", "status", "passed", "failed_mask", "member_count", "has_income_record",
+    "per_capita_cents", "food_and_clothing_secure", "children_out_of_school", "uninsured_members", "housing_grade",
     "was_dangerous_house", "house_renovated", "safe_drinking_water", "visit_date", "visit_insecure_mask",
 )
 
@@ -73,11 +80,13 @@ def _visit_sql() -> tuple[str, str, str]:
     return cte, "LEFT JOIN visit ON visit.household_id = scope.id", "COALESCE(visit.insecure_mask, 0)"
 
 
-def household_results_sql(township_scoped: bool) -> str:
-    """INSERT … SELECT of one chunk's results; parameters: run, year, line_cents, school-age dates, low, high, area."""
-    village_filter = "township_id = %(area)s" if township_scoped else (
-        "township_id IN (SELECT id FROM villages_township WHERE county_id = %(area)s)"
-    )
+def household_results_sql(village_ids) -> str:
+    """INSERT … SELECT of one chunk's results; parameters: run, year, line_cents, school-age dates, low, high.
+
+    The scope's villages are written into the statement as a list of integers: the planner then reads
+    households by primary-key range and tests the village by hash, whatever its statistics say.
+    """
+    villages = ", ".join(str(int(pk)) for pk in village_ids) or "NULL"
     visit_cte, visit_join, visit_mask = _visit_sql()
     fails = {
         rules.MEMBERS: "size = 0",
@@ -92,10 +101,11 @@ def household_results_sql(township_scoped: bool) -> str:
     return f"""
     INSERT INTO {_table(HouseholdResult)} ({", ".join(RESULT_COLUMNS)})
     WITH scope AS (
-        SELECT id, food_and_clothing_secure, housing_grade, was_dangerous_house, house_renovated, safe_drinking_water
+        SELECT id, village_id, status, food_and_clothing_secure, housing_grade, was_dangerous_house,
+               house_renovated, safe_drinking_water
         FROM {_table(Household)}
-        WHERE id BETWEEN %(low)s AND %(high)s AND status NOT IN ({_in(NOT_CHECKED)})
-          AND village_id IN (SELECT id FROM {_table(Village)} WHERE {village_filter})
+        WHERE id BETWEEN %(low)s AND %(high)s AND status IN ({_in(CHECKED_STATUSES)})
+          AND village_id IN ({villages})
     ),
     members AS (
         SELECT household_id,
@@ -109,14 +119,14 @@ def household_results_sql(township_scoped: bool) -> str:
         WHERE is_active AND household_id BETWEEN %(low)s AND %(high)s
         GROUP BY household_id
     ),
-    ledger AS (
+    ledger AS MATERIALIZED (
         SELECT household_id,
                CAST(ROUND((wage_income + business_income + property_income + policy_transfer_income
                            + other_transfer_income - production_expenses) * 100) AS BIGINT) AS net_cents
         FROM {_table(IncomeRecord)}
         WHERE year = %(year)s AND household_id BETWEEN %(low)s AND %(high)s
     ){visit_cte},
-    facts AS (
+    facts AS MATERIALIZED (
         SELECT scope.*, COALESCE(members.size, 0) AS size,
                COALESCE(members.children_out_of_school, 0) AS children_out_of_school,
                COALESCE(members.uninsured_members, 0) AS uninsured_members,
@@ -132,7 +142,7 @@ def household_results_sql(township_scoped: bool) -> str:
     judged AS (
         SELECT facts.*, (({register_mask}) | visit_mask) AS failed_mask FROM facts
     )
-    SELECT %(run)s, id, failed_mask = 0, failed_mask, size, has_income_record, per_capita_cents,
+    SELECT %(run)s, id, village_id, status, failed_mask = 0, failed_mask, size, has_income_record, per_capita_cents,
            food_and_clothing_secure, children_out_of_school, uninsured_members, housing_grade,
            was_dangerous_house, house_renovated, safe_drinking_water, visit_date, visit_mask
     FROM judged
@@ -140,7 +150,7 @@ def household_results_sql(township_scoped: bool) -> str:
 
 
 def _households_in_scope(run: EligibilityRun):
-    households = Household.objects.exclude(status__in=NOT_CHECKED)
+    households = Household.objects.filter(status__in=CHECKED_STATUSES)
     if run.township_id:
         return households.filter(village__township_id=run.township_id)
     return households.filter(village__township__county_id=run.county_id)
@@ -152,11 +162,30 @@ def _villages_in_scope(run: EligibilityRun):
     return Village.objects.filter(township__county_id=run.county_id)
 
 
+def _insert_chunk(sql: str, params: dict) -> int:
+    """One primary-key range in one transaction; returns the rows written."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL work_mem = '64MB'")  # the chunk's sorts and hashes stay in memory
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _insert_chunk_in_thread(sql: str, params: dict) -> int:
+    try:
+        return _insert_chunk(sql, params)
+    finally:
+        connections.close_all()  # this thread's own connection
+
+
 def check_households(run: EligibilityRun, chunk_size: int | None = None, after_chunk=None) -> None:
-    """Write the run's household results chunk by chunk, each chunk one transaction, advancing its progress."""
+    """Write the run's household results chunk by chunk, each chunk one transaction, advancing its progress.
+
+    On PostgreSQL, outside a transaction, EXIT_CHECK_WORKERS chunks run at once on their own connections
+    (threads wait on the database, which does the work on its cores).
+    """
     chunk_size = chunk_size or CHUNK_SIZE
-    scope = _households_in_scope(run).order_by()
-    bounds = scope.aggregate(low=Min("pk"), high=Max("pk"), total=Count("pk"))
+    bounds = _households_in_scope(run).order_by().aggregate(low=Min("pk"), high=Max("pk"), total=Count("pk"))
     run.start(total=bounds["total"])
     if not bounds["total"]:
         return
@@ -164,50 +193,61 @@ def check_households(run: EligibilityRun, chunk_size: int | None = None, after_c
     params = {
         "run": run.pk, "year": run.year, "year_end": datetime.date(run.year, 12, 31),
         "line_cents": int(run.line * 100), "school_from": school_from, "school_to": school_to,
-        "area": run.township_id or run.county_id,
     }
-    sql = household_results_sql(township_scoped=bool(run.township_id))
+    sql = household_results_sql(_villages_in_scope(run).values_list("pk", flat=True))
+    chunks = [
+        {**params, "low": low, "high": min(low + chunk_size - 1, bounds["high"])}
+        for low in range(bounds["low"], bounds["high"] + 1, chunk_size)
+    ]
+    workers = settings.EXIT_CHECK_WORKERS
+    if workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        pool = ThreadPoolExecutor(max_workers=workers)
+        written = pool.map(partial(_insert_chunk_in_thread, sql), chunks)
+    else:
+        pool, written = None, map(partial(_insert_chunk, sql), chunks)
     done = 0
-    for low in range(bounds["low"], bounds["high"] + 1, chunk_size):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, {**params, "low": low, "high": low + chunk_size - 1})
-            done += cursor.rowcount
-        run.advance(done)
-        if after_chunk is not None:
-            after_chunk(run, done)
+    try:
+        for rows in written:
+            done += rows
+            run.advance(done)
+            if after_chunk is not None:
+                after_chunk(run, done)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)  # after a failure, start no further chunk
 
 
-def household_counts(run: EligibilityRun) -> dict:
-    """Households checked, passed and failed per criterion, in one aggregate query over the run's results."""
+def household_counts(run: EligibilityRun) -> tuple[dict, dict]:
+    """One aggregate over the run's results, by village: the run's counts and each village's poor persons.
+
+    Poor persons (未脱贫 + 返贫, the incidence numerator) are the active members of households whose status,
+    as the run saw it, counts as poor.
+    """
     per_criterion = ", ".join(
         f"SUM(CASE WHEN (failed_mask & {c.bit}) <> 0 THEN 1 ELSE 0 END)" for c in rules.CRITERIA
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT COUNT(*), SUM(CASE WHEN passed THEN 1 ELSE 0 END), {per_criterion} "
-            f"FROM {_table(HouseholdResult)} WHERE run_id = %s",
+            f"""SELECT village_id, SUM(CASE WHEN status IN ({_in(Status.poor())}) THEN member_count ELSE 0 END),
+                       COUNT(*), SUM(CASE WHEN passed THEN 1 ELSE 0 END), {per_criterion}
+                FROM {_table(HouseholdResult)} WHERE run_id = %s GROUP BY village_id""",
             [run.pk],
         )
-        checked, passed, *failed = cursor.fetchone()
-    return {
+        rows = cursor.fetchall()
+    totals = [sum(column) for column in zip(*(row[2:] for row in rows))] or [0] * (2 + len(rules.CRITERIA))
+    checked, passed, *failed = totals
+    counts = {
         "households_checked": checked,
-        "households_passed": passed or 0,
-        "failure_counts": {c.code: n or 0 for c, n in zip(rules.CRITERIA, failed)},
+        "households_passed": passed,
+        "failure_counts": {c.code: n for c, n in zip(rules.CRITERIA, failed)},
     }
+    return counts, {row[0]: row[1] for row in rows}
 
 
-def check_villages(run: EligibilityRun) -> dict:
-    """Village results from three aggregate queries (poor persons, latest population, indicator values)."""
+def check_villages(run: EligibilityRun, poor: dict) -> dict:
+    """Village results from the run's poor persons per village, latest populations and indicator values."""
     villages = list(_villages_in_scope(run).values("pk", "planned_exit_year", "exit_year"))
     village_ids = [village["pk"] for village in villages]
-    poor = dict(
-        Member.objects.filter(
-            is_active=True, household__status__in=Status.poor(), household__village_id__in=village_ids
-        )
-        .order_by()
-        .values_list("household__village_id")
-        .annotate(n=Count("pk"))
-    )
     population = {}
     for village_id, persons in (
         VillagePopulation.objects.filter(village_id__in=village_ids, as_of__lte=datetime.date(run.year, 12, 31))
@@ -218,7 +258,9 @@ def check_villages(run: EligibilityRun) -> dict:
     snapshot = {indicator["code"]: indicator for indicator in run.indicators}
     latest = {}  # (village, indicator code) → (met, amount) of the latest year up to the run's year
     for village_id, code, met_flag, amount in (
-        VillageIndicatorValue.objects.filter(village_id__in=village_ids, year__lte=run.year, indicator__code__in=snapshot)
+        VillageIndicatorValue.objects.filter(
+            village_id__in=village_ids, year__lte=run.year, indicator__code__in=snapshot
+        )
         .order_by("village_id", "indicator__code", "-year")
         .values_list("village_id", "indicator__code", "met", "amount")
     ):
@@ -263,9 +305,9 @@ def execute(run_id: int, chunk_size: int | None = None, after_chunk=None) -> boo
         return False
     try:
         check_households(run, chunk_size, after_chunk)
-        counts = household_counts(run)
+        counts, poor = household_counts(run)
         with transaction.atomic():
-            counts.update(check_villages(run))
+            counts.update(check_villages(run, poor))
         run.finish(**counts)
     except Exception as exc:
         HouseholdResult.objects.filter(run=run).delete()

@@ -188,6 +188,12 @@ class EligibilityRun(Job):
         return [(criterion.label, self.failure_counts.get(criterion.code, 0)) for criterion in rules.CRITERIA]
 
 
+class HouseholdResultQuerySet(RestrictedQuerySet):
+    def failing(self, criterion: rules.Criterion):
+        """Results that failed `criterion`."""
+        return self.annotate(failed_bit=models.F("failed_mask").bitand(criterion.bit)).filter(failed_bit__gt=0)
+
+
 class HouseholdResult(models.Model):
     """A household's facts and verdict in one run; the detail text is rendered from the facts by rules.py.
 
@@ -205,6 +211,12 @@ class HouseholdResult(models.Model):
     household = models.ForeignKey(
         Household, on_delete=models.CASCADE, related_name="exit_results", db_constraint=False,
     )
+    # As the run saw them: the village and status the village incidence was computed from.
+    village = models.ForeignKey(
+        Village, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False,
+        verbose_name=_("行政村"),
+    )
+    status = models.CharField(_("脱贫状态"), max_length=1)  # households.choices.Status code
     passed = models.BooleanField(_("达标"))
     failed_mask = models.PositiveSmallIntegerField(_("未达标项"), default=0)
     member_count = models.PositiveSmallIntegerField(_("在册人数"))
@@ -220,7 +232,7 @@ class HouseholdResult(models.Model):
     visit_date = models.DateField(_("最近走访日期"), null=True)
     visit_insecure_mask = models.PositiveSmallIntegerField(_("走访不达标项"), default=0)
 
-    objects = RestrictedManager()
+    objects = HouseholdResultQuerySet.as_manager()
     area_paths = MEMBER_PATHS
 
     class Meta:

@@ -192,7 +192,7 @@ class AreaVerdict:
 def judge_area(
     poor_persons: int, registered_persons: int | None, threshold: Decimal, unmet_indicators=()
 ) -> AreaVerdict:
-    """A village (or township, county) may exit when incidence is strictly below the threshold and indicators are met."""
+    """An area may exit (出列/摘帽) when incidence is strictly below the threshold and its indicators are met."""
     return AreaVerdict(
         poor_persons=poor_persons,
         registered_persons=registered_persons,

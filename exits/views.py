@@ -1,11 +1,10 @@
-"""Exit-check pages: runs (list, start, progress, results), areas on track, rules; panels for households and villages."""
+"""Exit-check pages: runs (list, start, progress, results), areas on track, rules; household and village panels."""
 from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
@@ -64,7 +63,7 @@ class RunDetailView(generic.ObjectDetailView):
         )
         criterion = rules.CRITERIA_BY_CODE.get(self.request.GET.get("fails", ""))
         if criterion is not None:
-            failing = failing.annotate(hit=F("failed_mask").bitand(criterion.bit)).filter(hit__gt=0)
+            failing = failing.failing(criterion)
         paginator = Paginator(failing, 50)
         if run.state == JobState.DONE:
             # Whoever may open a run sees all its rows (EligibilityRun.area_paths): its stored counts spare a
@@ -123,17 +122,16 @@ def areas(request):
     """Villages and townships against their planned exit year, from the latest finished run the user can see."""
     visible = VillageResult.objects.restrict(request.user).filter(run__state=JobState.DONE)
     requested = request.GET.get("run", "")
-    run_id = int(requested) if requested.isdigit() else visible.order_by("-run_id").values_list("run_id", flat=True).first()
+    latest = visible.order_by("-run_id").values_list("run_id", flat=True).first()
+    run_id = int(requested) if requested.isdigit() else latest
     rows = list(visible.filter(run_id=run_id).select_related("village__township", "run"))
     run = rows[0].run if rows else None
     townships = {}
     for row in rows:
         township = row.village.township
         townships.setdefault(township.pk, TownshipProgress(township.name, run.threshold)).villages.append(row)
-    county_run = (
-        run if run and run.township_id is None and EligibilityRun.objects.restrict(request.user).filter(pk=run.pk).exists()
-        else None
-    )
+    sees_run = run is not None and EligibilityRun.objects.restrict(request.user).filter(pk=run.pk).exists()
+    county_run = run if sees_run and run.township_id is None else None
     return render(request, "exits/areas.html", {
         "run": run, "rows": rows, "townships": townships.values(), "county_run": county_run,
         "runs": EligibilityRun.objects.done().filter(pk__in=visible.values("run_id")).order_by("-pk")[:24],

@@ -260,6 +260,7 @@ class Pairing(DatedAssignment):
         verbose_name_plural = _("结对帮扶")
         constraints = [
             models.UniqueConstraint(
-                fields=["household", "cadre"], condition=Q(end_date__isnull=True), name="one_open_pairing_per_pair"
+                fields=["household", "cadre"], condition=Q(end_date__isnull=True), name="one_open_pairing_per_pair",
+                violation_error_message=_("该干部与该户已有未结束的结对。"),
             )
         ]

@@ -7,11 +7,13 @@ so one comparison (identification.diff) serves the preview and the audit view.
 """
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Q
 
 from households.models import Household, IncomeRecord, Member
 from villages.models import Village, VillageGroup
 
+from .bulk import Staging, qn
 from .rules import Registry
 
 HOUSEHOLD_STATE = (
@@ -26,7 +28,6 @@ MEMBER_STATE = (
 )
 # Household columns stored as such; village and group are reached through their ids.
 HOUSEHOLD_COLUMNS = HOUSEHOLD_STATE[2:]
-CHUNK = 5000
 
 
 @dataclass
@@ -109,24 +110,24 @@ def load_baseline(round_) -> Baseline:
 
 
 def load_registry(baseline: Baseline, numbers: set, id_numbers: set) -> Registry:
-    """Out-of-scope facts about the file's household numbers and ID numbers, for identification.rules."""
-    outside = numbers - baseline.states.keys()
-    households_elsewhere = {}
-    for chunk in _chunks(outside):
-        households_elsewhere.update(
-            Household.objects.filter(number__in=chunk).values_list("number", "village__name")
-        )
-    active_ids = {}
-    for chunk in _chunks(id_numbers):
-        for id_number, number in Member.objects.filter(is_active=True, id_number__in=chunk).values_list(
-            "id_number", "household__number"
-        ):
-            if number not in numbers:
-                active_ids[id_number] = number
+    """Out-of-scope facts about the file's household numbers and ID numbers, for identification.rules.
+
+    The file's numbers go into staging tables and are joined with the register: two queries however long the file.
+    """
+    household, member, village = (qn(model._meta.db_table) for model in (Household, Member, Village))
+    with connection.cursor() as cursor:
+        with Staging(cursor, "stage_numbers", [("number", Household._meta.get_field("number"))]) as stage:
+            stage.load((number,) for number in numbers - baseline.states.keys())
+            cursor.execute(
+                f"SELECT h.number, v.name FROM {household} h JOIN {qn(stage.name)} s ON s.number = h.number "
+                f"JOIN {village} v ON v.id = h.village_id"
+            )
+            households_elsewhere = dict(cursor.fetchall())
+        with Staging(cursor, "stage_ids", [("id_number", Member._meta.get_field("id_number"))]) as stage:
+            stage.load((id_number,) for id_number in id_numbers)
+            cursor.execute(
+                f"SELECT m.id_number, h.number FROM {member} m JOIN {qn(stage.name)} s ON s.id_number = m.id_number "
+                f"JOIN {household} h ON h.id = m.household_id WHERE m.is_active = %s", [True],
+            )
+            active_ids = {id_number: number for id_number, number in cursor.fetchall() if number not in numbers}
     return Registry(villages=baseline.villages, households_elsewhere=households_elsewhere, active_ids=active_ids)
-
-
-def _chunks(values: set):
-    values = list(values)
-    for start in range(0, len(values), CHUNK):
-        yield values[start:start + CHUNK]

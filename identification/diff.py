@@ -6,9 +6,8 @@ the preview (register → file) and an audit of two committed rounds (snapshot �
 import hashlib
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.translation import gettext as _
 
 from households import choices
@@ -36,7 +35,7 @@ def label(name: str) -> str:
 
 def shown(name: str, value, village_names: dict | None = None) -> str:
     """A value as the preview prints it: labels for codes, 是/否, — for nothing."""
-    if value is None or value == "" or value == ():
+    if value is None or value == "" or (isinstance(value, (list, tuple)) and not value):
         return "—"
     if isinstance(value, bool):
         return _("是") if value else _("否")
@@ -123,5 +122,5 @@ def counts(changes: list[Change]) -> dict:
 
 def digest(changes: list[Change]) -> str:
     """A fingerprint of the preview: a commit proceeds only when it would make exactly these changes."""
-    text = json.dumps([asdict(change) for change in changes], cls=DjangoJSONEncoder, ensure_ascii=False)
+    text = json.dumps([[c.kind, c.household_number, c.name, c.id_number, c.detail] for c in changes], ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()

@@ -51,6 +51,10 @@ class IdentificationRound(Job):
         verbose_name=_("提交人"),
     )
     error_report = models.FileField(_("错误报告"), upload_to="identification/reports/%Y/%m/", blank=True)
+    checked_rows = models.FileField(
+        _("已校验数据"), upload_to="identification/checked/%Y/%m/", blank=True,
+        help_text=_("校验通过的各行,提交时据此写入(identification.staging)。"),
+    )
 
     objects = RestrictedQuerySet.as_manager()
     area_paths = {"township": "township", "village": "village"}

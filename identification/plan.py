@@ -6,6 +6,7 @@ whose state differs are written, so importing the same file twice writes nothing
 """
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import attrgetter
 
 from django.utils.translation import gettext as _
 
@@ -26,7 +27,9 @@ def _default(model, name):
 HOUSEHOLD_DEFAULTS = (None, "", *(_default(Household, name) for name in HOUSEHOLD_COLUMNS))
 MEMBER_DEFAULTS = tuple(_default(Member, name) for name in MEMBER_STATE)
 MEMBER_INDEX = {name: index for index, name in enumerate(MEMBER_STATE)}
-RELATION = MEMBER_INDEX["relation"]
+RELATION, SEX, BIRTH_DATE = MEMBER_INDEX["relation"], MEMBER_INDEX["sex"], MEMBER_INDEX["birth_date"]
+# Sex and birth date are read here too but replaced by what the ID number says.
+MEMBER_FROM_FILE = attrgetter(*MEMBER_STATE)
 
 
 def target_states(households: dict, baseline: Baseline) -> dict:
@@ -56,11 +59,11 @@ def _target(record, base: HouseholdState | None, members_anywhere: dict) -> Hous
     members = {}
     for person in record.persons:
         parsed = person.parsed_id
-        before = members_anywhere.get(parsed.number, MEMBER_DEFAULTS)
-        values = []
-        for name, old in zip(MEMBER_STATE, before):
-            new = parsed.sex if name == "sex" else parsed.birth_date if name == "birth_date" else getattr(person, name)
-            values.append(old if new is ABSENT else new)
+        values = list(MEMBER_FROM_FILE(person))
+        values[SEX], values[BIRTH_DATE] = parsed.sex, parsed.birth_date
+        if ABSENT in values:
+            before = members_anywhere.get(parsed.number, MEMBER_DEFAULTS)
+            values = [old if new is ABSENT else new for new, old in zip(values, before)]
         members[parsed.number] = tuple(values)
     return HouseholdState(tuple(fields), income, members)
 

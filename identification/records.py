@@ -8,7 +8,9 @@ from operator import itemgetter
 
 from households import choices
 
-from .columns import BY_FIELD, HOUSEHOLD, HOUSEHOLD_FIELDS, PERSON, PERSON_FIELDS, CellProblem, integral, is_blank
+from .columns import (
+    BY_FIELD, HOUSEHOLD, HOUSEHOLD_FIELDS, PERSON, PERSON_FIELDS, Boolean, CellProblem, Code, Integer, integral, is_blank,
+)
 from .rules import ABSENT, Finding, check_duplicates, check_household, check_person, finding
 
 PROGRESS_EVERY = 5000
@@ -38,13 +40,21 @@ def _getter(indexes: list[int]):
     return getter if len(indexes) > 1 else lambda cells: (getter(cells),)
 
 
+# Kinds with few distinct values: a text cell's conversion is remembered per column.
+CACHED_KINDS = (Boolean, Code, Integer)
+MISSING = object()
+
+
 class RowReader:
     """Turns rows into records; one instance reads one sheet."""
 
     def __init__(self, layout):
-        self.household_columns = [(c, i) for c, i in layout.positions.items() if c.level == HOUSEHOLD]
-        self.person_columns = [(c, i) for c, i in layout.positions.items() if c.level == PERSON]
-        self.household_cells = _getter([index for _column, index in self.household_columns])
+        def columns(level):
+            return [(c, i, {} if isinstance(c.kind, CACHED_KINDS) else None)
+                    for c, i in layout.positions.items() if c.level == level]
+
+        self.household_columns, self.person_columns = columns(HOUSEHOLD), columns(PERSON)
+        self.household_cells = _getter([index for _column, index, _cache in self.household_columns])
         self.number_index = layout.positions[BY_FIELD["number"]]
         self.absent_household = {name: ABSENT for name in HOUSEHOLD_FIELDS}
         self.absent_person = {name: ABSENT for name in PERSON_FIELDS}
@@ -52,12 +62,21 @@ class RowReader:
 
     def parse(self, columns, cells, row: int, findings: list) -> dict:
         values = {}
-        for column, index in columns:
+        for column, index, cache in columns:
+            cell = cells[index]
+            if cache is not None and type(cell) is str:
+                value = cache.get(cell, MISSING)
+                if value is not MISSING:
+                    values[column.field] = value
+                    continue
             try:
-                values[column.field] = column.parse(cells[index])
+                value = values[column.field] = column.parse(cell)
             except CellProblem as problem:
                 values[column.field] = ABSENT
                 findings.append(finding(problem.rule, column.field, row, column=column.header, **problem.params))
+                continue
+            if cache is not None and type(cell) is str:
+                cache[cell] = value
         return values
 
     def read(self, rows, progress=None) -> ReadResult:
@@ -66,8 +85,8 @@ class RowReader:
         for row, cells in rows:
             if len(cells) < self.width:
                 cells = [*cells, *[""] * (self.width - len(cells))]
-            if all(is_blank(cell) for cell in cells):
-                continue
+            if not any(cells) or all(is_blank(cell) for cell in cells):
+                continue  # cheap test first: calamine gives "" for an empty cell
             count += 1
             if progress and count % PROGRESS_EVERY == 0:
                 progress(count)
@@ -97,7 +116,7 @@ class RowReader:
 
     def compare(self, household, first_raw: tuple, raw: tuple, row: int, findings: list) -> None:
         """A later row of a household: every household column must say what its first row said."""
-        for (column, _index), first_cell, cell in zip(self.household_columns, first_raw, raw):
+        for (column, _index, _cache), first_cell, cell in zip(self.household_columns, first_raw, raw):
             if cell == first_cell:
                 continue
             try:

@@ -124,18 +124,18 @@ def check_person(person) -> list[Finding]:
         return [finding("id_invalid", "id_number", reason=str(exc))]
     person.parsed_id = parsed
     found += [finding("id_notice", "id_number", reason=str(notice)) for notice in parsed.warnings]
-    id_sex = _labels(choices.Sex, parsed.sex)
     if person.sex and person.sex != parsed.sex:
-        found.append(finding("sex_vs_id", "sex", sex=_labels(choices.Sex, person.sex), id_sex=id_sex))
+        found.append(finding("sex_vs_id", "sex", sex=_labels(choices.Sex, person.sex), id_sex=_labels(choices.Sex, parsed.sex)))
     if person.birth_date and person.birth_date != parsed.birth_date:
         found.append(
             finding("birth_date_vs_id", "birth_date", date=person.birth_date, id_date=parsed.birth_date)
         )
     implied = choices.sex_implied_by(person.relation)
     if implied and implied != parsed.sex:
-        found.append(
-            finding("relation_vs_sex", "relation", relation=_labels(choices.Relation, person.relation), id_sex=id_sex)
-        )
+        found.append(finding(
+            "relation_vs_sex", "relation", relation=_labels(choices.Relation, person.relation),
+            id_sex=_labels(choices.Sex, parsed.sex),
+        ))
     if ABSENT not in (person.education, person.school_status) and bool(person.education) == bool(person.school_status):
         found.append(finding("education_or_school", "school_status"))
     if person.months_worked and person.months_worked > 12:

@@ -1,9 +1,10 @@
 """Validating, previewing and committing a round: the steps the Celery task (and the benchmark) run.
 
-validate_round reads the whole file, checks every row and, when nothing blocks, stores
-the preview and its digest; nothing in the register is touched. commit_round reads and
-checks again, recomputes the preview and writes only if it is exactly the previewed one,
-in one transaction with the audit rows and the round's snapshot.
+validate_round reads the whole file, checks every row and, when nothing blocks, keeps the
+checked rows (identification.staging) and stores the preview with its digest; nothing in
+the register is touched. commit_round loads the checked rows, checks them against the
+register as it is now, recomputes the preview and writes only if it is exactly the one
+previewed, in one transaction with the audit rows and the round's snapshot.
 """
 from dataclasses import dataclass
 
@@ -13,17 +14,20 @@ from django.utils.translation import gettext as _
 
 from households import choices
 
-from . import report
-from .baseline import HOUSEHOLD_STATE, INCOME_STATE, MEMBER_STATE, Baseline, load_baseline, load_registry
+from . import report, staging
+from .baseline import (
+    HOUSEHOLD_STATE, INCOME_STATE, MEMBER_STATE, Baseline, HouseholdState, load_baseline, load_registry,
+)
 from .choices import RoundStatus, Severity
 from .columns import BY_FIELD
 from .diff import compare, counts, digest
 from .models import IdentificationRound, RoundChange, RoundIssue, RoundSnapshot
 from .plan import target_states, write_plan
 from .reader import WorkbookError, open_sheet
-from .records import ReadResult, RowReader, at_row
+from .records import RowReader, at_row
 from .rules import check_registry, count_by_severity, finding
-from .writer import RoundWriter, as_json, copy_rows
+from .bulk import as_json, copy_rows
+from .writer import RoundWriter
 
 GONE = {choices.Status.REMOVED, choices.Status.NATURAL_DECREASE}
 
@@ -34,8 +38,10 @@ class RoundStateError(Exception):
 
 @dataclass
 class Checked:
-    read: ReadResult
+    households: dict  # number → HouseholdRecord
     findings: list
+    rows: int
+    numbers_by_row: dict  # sheet row → household number, for the issue list
     baseline: Baseline
     sheet_name: str
 
@@ -50,26 +56,36 @@ def check(round_: IdentificationRound) -> Checked:
         sheet = open_sheet(file)
         round_.start(total=sheet.row_count)
         read = RowReader(sheet.layout).read(sheet.rows(), progress=round_.advance)
-    findings = [finding("unknown_column", header=header) for header in sheet.layout.unknown]
-    findings += [finding("missing_column", header=column.header) for column in sheet.layout.missing_optional]
+        layout, sheet_name = sheet.layout, sheet.name
+        del sheet  # calamine's copy of the sheet is the largest thing held: free it before the register loads
+    findings = [finding("unknown_column", header=header) for header in layout.unknown]
+    findings += [finding("missing_column", header=column.header) for column in layout.missing_optional]
     findings += read.findings
     baseline = load_baseline(round_)
-    id_numbers = {person.parsed_id.number for person in read.persons if person.parsed_id}
-    registry = load_registry(baseline, set(read.households), id_numbers)
-    for household in read.households.values():
-        findings += at_row(check_registry(household, household.persons, registry), household.row)
-    return Checked(read=read, findings=findings, baseline=baseline, sheet_name=sheet.name)
+    findings += registry_findings(read.households, baseline)
+    numbers = {person.row: person.household_number for person in read.persons}
+    return Checked(read.households, findings, read.rows, numbers, baseline, sheet_name)
 
 
-def preview(round_: IdentificationRound, checked: Checked):
+def registry_findings(households: dict, baseline: Baseline) -> list:
+    """Village codes, household numbers and ID numbers against the register and the uploader's scope."""
+    id_numbers = {p.parsed_id.number for h in households.values() for p in h.persons if p.parsed_id}
+    registry = load_registry(baseline, set(households), id_numbers)
+    found = []
+    for household in households.values():
+        found += at_row(check_registry(household, household.persons, registry), household.row)
+    return found
+
+
+def preview(households: dict, baseline: Baseline):
     """Target states and the changes they make to the register (computed, not written)."""
-    targets = target_states(checked.read.households, checked.baseline)
+    targets = target_states(households, baseline)
     absent = [
-        number for number, state in checked.baseline.states.items()
+        number for number, state in baseline.states.items()
         if number not in targets and state.field("status") not in GONE
     ]
-    names = {code: name for code, (_pk, name, _scope) in checked.baseline.villages.items()}
-    return targets, compare(checked.baseline.states, targets, absent, names)
+    names = {code: name for code, (_pk, name, _scope) in baseline.villages.items()}
+    return targets, compare(baseline.states, targets, absent, names)
 
 
 def validate_round(round_: IdentificationRound) -> None:
@@ -77,75 +93,79 @@ def validate_round(round_: IdentificationRound) -> None:
     try:
         checked = check(round_)
     except WorkbookError as exc:
-        _reject_file(round_, str(exc))
+        _store_changes(round_, [])
+        round_.issues.all().delete()
+        round_.finish(status=RoundStatus.REJECTED, problem=str(exc), errors=0, warnings=0, rows=0, households=0,
+                      validated_at=timezone.now(), preview_digest="", error_report="", checked_rows="", **counts([]))
         return
+    fields = _store_issues(round_, checked)
     if checked.errors:
-        _finish(round_, checked, status=RoundStatus.REJECTED, changes=[])
-        return
-    _targets, changes = preview(round_, checked)
-    _finish(round_, checked, status=RoundStatus.VALIDATED, changes=changes)
+        changes, fields["status"], fields["checked_rows"] = [], RoundStatus.REJECTED, ""
+    else:
+        changes = preview(checked.households, checked.baseline)[1]
+        fields.update(status=RoundStatus.VALIDATED, checked_rows=staging.save(round_, checked.households))
+    _store_changes(round_, changes)
+    findings = checked.findings
+    del checked  # the rows are stored; the error report reads the sheet again
+    round_.finish(
+        validated_at=timezone.now(), problem="", error_report=report.error_report(round_, findings) if findings else "",
+        preview_digest=digest(changes) if fields["status"] == RoundStatus.VALIDATED else "", **counts(changes), **fields,
+    )
 
 
 def commit_round(round_: IdentificationRound, user) -> bool:
-    """Write the previewed round; False (with a fresh preview) when the register has moved since the preview."""
-    if round_.status != RoundStatus.VALIDATED:
+    """Write the previewed round; False when the register has moved since the preview (which is then renewed)."""
+    if round_.status != RoundStatus.VALIDATED or not round_.checked_rows:
         raise RoundStateError(_("只有已校验且没有错误的批次才能提交。"))
-    try:
-        checked = check(round_)
-    except WorkbookError as exc:
-        _reject_file(round_, str(exc))
+    round_.start(total=round_.rows)
+    households = staging.load(round_)
+    baseline = load_baseline(round_)
+    if count_by_severity(registry_findings(households, baseline))[Severity.ERROR]:
+        validate_round(round_)  # e.g. a person now registered in another household: check everything again
+        round_.finish(error=_("预览之后登记册已有变化,本批次已重新校验,请查看错误。"))
         return False
-    if checked.errors:
-        _finish(round_, checked, status=RoundStatus.REJECTED, changes=[])
-        return False
-    targets, changes = preview(round_, checked)
+    targets, changes = preview(households, baseline)
     if digest(changes) != round_.preview_digest:
-        _finish(round_, checked, status=RoundStatus.VALIDATED, changes=changes,
-                error=_("预览之后登记册已有变化,已重新生成预览,请核对后再提交。"))
+        _store_changes(round_, changes)
+        round_.finish(preview_digest=digest(changes), error=_("预览之后登记册已有变化,已重新生成预览,请核对后再提交。"),
+                      **counts(changes))
         return False
-    plan = write_plan(targets, checked.baseline, round_)
+    round_.advance(round_.rows // 2)
+    plan = write_plan(targets, baseline, round_)
     with transaction.atomic():
         locked = IdentificationRound.objects.select_for_update().get(pk=round_.pk)
         if locked.status != RoundStatus.VALIDATED:
             raise RoundStateError(_("该批次已被提交或退回。"))
         with connection.cursor() as cursor:
             RoundWriter(cursor, reason=round_.audit_reason, user_id=user.pk).apply(
-                plan, checked.baseline.villages, checked.baseline.groups
+                plan, baseline.villages, baseline.groups
             )
-            _store_snapshot(cursor, round_, targets, checked.baseline)
-        round_.finish(status=RoundStatus.COMMITTED, committed_at=timezone.now(), committed_by=user)
+            _store_snapshot(cursor, round_, targets, baseline)
+        round_.finish(status=RoundStatus.COMMITTED, committed_at=timezone.now(), committed_by=user, error="")
     return True
 
 
-def _reject_file(round_: IdentificationRound, message: str) -> None:
-    """The file as a whole cannot be used: no rows read, nothing to preview."""
-    round_.issues.all().delete()
-    round_.changes.all().delete()
-    round_.finish(status=RoundStatus.REJECTED, problem=message, errors=0, warnings=0, rows=0, households=0,
-                  validated_at=timezone.now(), preview_digest="", error_report="", **counts([]))
-
-
-def _finish(round_: IdentificationRound, checked: Checked, *, status, changes, **fields) -> None:
-    """Store the issues, the error report and the preview, then mark the job done with the round's counts."""
+def _store_changes(round_: IdentificationRound, changes) -> None:
     round_.changes.all().delete()
     _insert(RoundChange, ["round_id", "kind", "household_number", "name", "id_number", "detail"], (
         (round_.pk, c.kind, c.household_number, c.name[:32], c.id_number, as_json(c.detail)) for c in changes
     ))
+
+
+def _store_issues(round_: IdentificationRound, checked: Checked) -> dict:
+    """The findings as RoundIssue rows; returns the round's counting fields."""
     round_.issues.all().delete()
-    numbers = {person.row: person.household_number for person in checked.read.persons}
     findings = sorted(checked.findings, key=lambda item: (item.row or 0, item.rule.severity))
     _insert(RoundIssue, ["round_id", "row", "column", "rule", "severity", "message", "household_number"], (
         (round_.pk, item.row, BY_FIELD[item.field].header if item.field else "", item.rule.id,
-         item.rule.severity, item.message, numbers.get(item.row, "")[:32])
+         item.rule.severity, item.message, checked.numbers_by_row.get(item.row, "")[:32])
         for item in findings
     ))
     tally = count_by_severity(findings)
-    round_.finish(
-        status=status, validated_at=timezone.now(), problem="", rows=checked.read.rows,
-        households=len(checked.read.households), errors=tally[Severity.ERROR], warnings=tally[Severity.WARNING],
-        sheet_name=checked.sheet_name, error_report=report.error_report(round_, findings) if findings else "",
-        preview_digest=digest(changes) if status == RoundStatus.VALIDATED else "", **counts(changes), **fields,
-    )
+    return {
+        "rows": checked.rows, "households": len(checked.households), "errors": tally[Severity.ERROR],
+        "warnings": tally[Severity.WARNING], "sheet_name": checked.sheet_name,
+    }
 
 
 def _insert(model, columns: list[str], rows) -> None:
@@ -154,12 +174,25 @@ def _insert(model, columns: list[str], rows) -> None:
 
 
 def snapshot_data(state) -> dict:
-    """A household's state as stored in RoundSnapshot.data (and read back by identification.diff)."""
+    """A household's state as stored in RoundSnapshot.data."""
     return {
         "household": dict(zip(HOUSEHOLD_STATE, state.fields)),
         "income": dict(zip(INCOME_STATE, state.income)) if state.income is not None else None,
         "members": {id_number: dict(zip(MEMBER_STATE, values)) for id_number, values in state.members.items()},
     }
+
+
+def snapshot_states(round_: IdentificationRound) -> dict:
+    """Household number → HouseholdState as the committed round left it (JSON values: amounts and dates as text)."""
+    states = {}
+    for number, data in round_.snapshots.values_list("household_number", "data").iterator(chunk_size=2000):
+        income = data["income"]
+        states[number] = HouseholdState(
+            tuple(data["household"][name] for name in HOUSEHOLD_STATE),
+            tuple(income[name] for name in INCOME_STATE) if income is not None else None,
+            {id_number: tuple(values[name] for name in MEMBER_STATE) for id_number, values in data["members"].items()},
+        )
+    return states
 
 
 def _store_snapshot(cursor, round_, targets: dict, baseline: Baseline) -> None:

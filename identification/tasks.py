@@ -1,4 +1,4 @@
-"""Celery tasks of identification rounds, on the "imports" queue; each gets only the round's id."""
+"""Celery tasks of identification rounds, routed to the "imports" queue (CELERY_TASK_ROUTES); each gets the round's id."""
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
@@ -20,11 +20,11 @@ def _run(round_id: int, step, *args) -> None:
         raise
 
 
-@shared_task(queue="imports")
+@shared_task
 def validate_round_task(round_id: int) -> None:
     _run(round_id, validate_round)
 
 
-@shared_task(queue="imports")
+@shared_task
 def commit_round_task(round_id: int, user_id: int) -> None:
     _run(round_id, commit_round, get_user_model().objects.get(pk=user_id))

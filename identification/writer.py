@@ -6,10 +6,6 @@ INSERT … SELECT … ON CONFLICT DO UPDATE / UPDATE … FROM statements and its
 django-simple-history table by one INSERT … SELECT, every audit row naming the round.
 Nothing is written row by row. The caller holds the transaction.
 """
-import io
-import json
-
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 from django.utils import timezone
 
@@ -17,73 +13,13 @@ from households.models import Household, IncomeRecord, Member
 from villages.models import VillageGroup
 
 from .baseline import HOUSEHOLD_COLUMNS, MEMBER_STATE
+from .bulk import Staging, as_json, qn
 from .plan import WritePlan
 
-COPY_CHUNK = 20_000
 INCOME_COLUMNS = (
     "wage_income", "business_income", "property_income", "policy_transfer_income", "other_transfer_income",
     "production_expenses",
 )
-
-
-def qn(name: str) -> str:
-    return connection.ops.quote_name(name)
-
-
-def _copy_text(value) -> str:
-    """A value in PostgreSQL's COPY text format."""
-    if value is None:
-        return r"\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    text = value if isinstance(value, str) else str(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-def copy_rows(cursor, table: str, columns: list[str], rows) -> None:
-    """Append `rows` (plain values; JSON already as text) to `table`: COPY on PostgreSQL, executemany elsewhere."""
-    names = ", ".join(qn(column) for column in columns)
-    if connection.vendor != "postgresql":
-        placeholders = ", ".join(["%s"] * len(columns))
-        cursor.executemany(f"INSERT INTO {qn(table)} ({names}) VALUES ({placeholders})", list(rows))
-        return
-    buffer, pending = io.StringIO(), 0
-    for row in rows:
-        buffer.write("\t".join(map(_copy_text, row)) + "\n")
-        pending += 1
-        if pending == COPY_CHUNK:
-            _copy(cursor, table, names, buffer)
-            buffer, pending = io.StringIO(), 0
-    if pending:
-        _copy(cursor, table, names, buffer)
-
-
-def _copy(cursor, table, names, buffer):
-    buffer.seek(0)
-    cursor.copy_expert(f"COPY {qn(table)} ({names}) FROM STDIN", buffer)
-
-
-def as_json(value) -> str:
-    return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
-
-
-class Staging:
-    """A temporary table with columns typed like model fields, dropped on exit."""
-
-    def __init__(self, cursor, name: str, columns: list[tuple[str, models.Field]]):
-        self.cursor, self.name, self.columns = cursor, name, [column for column, _field in columns]
-        definition = ", ".join(f"{qn(column)} {field.db_type(connection)}" for column, field in columns)
-        cursor.execute(f"DROP TABLE IF EXISTS {qn(name)}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {qn(name)} ({definition})")
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.cursor.execute(f"DROP TABLE {qn(self.name)}")
-
-    def load(self, rows) -> None:
-        copy_rows(self.cursor, self.name, self.columns, rows)
 
 
 def _field(model, name):

@@ -9,6 +9,7 @@ from rest_framework import routers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.authtoken.views import ObtainAuthToken
 
+from exits.api.urls import router as exits_router
 from households.api.urls import router as households_router
 from reviews.api.urls import router as reviews_router
 from villages.api.urls import router as villages_router
@@ -25,7 +26,7 @@ class ApiRootView(routers.APIRootView):
 
 router = routers.DefaultRouter()
 router.APIRootView = ApiRootView
-for app_router in (households_router, villages_router, visits_router, reviews_router):
+for app_router in (households_router, villages_router, visits_router, reviews_router, exits_router):
     router.registry.extend(app_router.registry)
 
 signed_in = [IsAuthenticated]

@@ -7,7 +7,7 @@ construction (no full_clean per row, no history rows); tests/test_seed_demo.py p
 
 Scale 1 is seed 000's county: 14 townships, 277 villages (53 poor), ~5,825 groups, 11,238 households,
 ~49,000 persons and 645 work-team members. The whole tree scales linearly with `scale`, so villages and
-townships keep seed 000's sizes and incidences at every scale (scale 20: 280 townships, ~1M persons).
+townships keep seed 000's sizes and incidences at every scale (scale 20.4: 286 townships, 1.0M persons).
 """
 import bisect
 import csv
@@ -27,8 +27,10 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from stdnum.cn import ric
 
+from exits.services import MissingPovertyLine, poverty_line
 from households import choices
 from households.models import Household, IncomeRecord, Member, Pairing
 from povertyapp.models import StaffProfile
@@ -43,9 +45,7 @@ VILLAGE_EXIT_PLAN = {2016: 15, 2017: 15, 2018: 14, 2019: 9}  # poor villages to 
 AS_OF = datetime.date(2018, 1, 1)  # the register's date: the 2016 and 2017 exits are done
 POPULATION_DATE = datetime.date(2015, 12, 31)
 TEAM_START = datetime.date(2016, 3, 23)
-INCOME_YEARS = (2015, 2016, 2017)
-# Exit-check lines the synthetic incomes are drawn around (yuan per person per year; domain README).
-LINES = {2015: 2968, 2016: 3146, 2017: 3335}
+INCOME_YEARS = (2015, 2016, 2017)  # incomes are drawn around these years' exit-check lines (exits.PovertyLine)
 DEMO_PASSWORD = "demo2016pass"
 COPY_NULL = r"\N"
 COUNTY_CODE = "450481"
@@ -122,26 +122,35 @@ def seed_demo(seed: int = 2016, scale: float = 1.0, *, users: bool = True, batch
     """
     if scale <= 0:
         raise DemoError("scale must be positive")
-    if Township.objects.exists() or Household.objects.exists():
+    if not register_is_empty():
         raise DemoError("the database already has townships or households; seed only an empty one")
     usernames = [name for name, _role in DEMO_USERS] + ["admin"]
     if users and get_user_model().objects.filter(username__in=usernames).exists():
         raise DemoError(f"one of the demo users already exists: {', '.join(usernames)}")
+    try:
+        lines = {year: float(poverty_line(year)) for year in INCOME_YEARS}
+    except MissingPovertyLine as exc:
+        raise DemoError(str(exc)) from exc
     started = time.monotonic()
     if use_copy is None:
         use_copy = connection.vendor == "postgresql"
     with transaction.atomic():
         writer = BulkWriter(batch_size, use_copy)
-        generator = CountyGenerator(random.Random(seed), scale, writer)
+        generator = CountyGenerator(random.Random(seed), scale, writer, lines)
         generator.run(progress)
         writer.finish()
         created_users = _create_users(generator) if users else []
     counts = {
-        model._meta.verbose_name_plural: writer.counts[model] for model in MODEL_ORDER if writer.counts[model]
+        str(model._meta.verbose_name_plural): writer.counts[model] for model in MODEL_ORDER if writer.counts[model]
     }
-    counts["贫困村"] = generator.poor_village_count
-    counts["在册人口"] = generator.active_persons
+    counts[_("贫困村")] = generator.poor_village_count
+    counts[_("在册人口")] = generator.active_persons
     return DemoSummary(counts=counts, seconds=time.monotonic() - started, users=created_users)
+
+
+def register_is_empty() -> bool:
+    """No area tree and no households yet: the only state the demo county is written into."""
+    return not (Township.objects.exists() or Household.objects.exists())
 
 
 # ---------------------------------------------------------------------------------------------------- writing
@@ -176,6 +185,8 @@ class BulkWriter:
                 (self._copy if self.use_copy else self._bulk_create)(model, rows)
                 self.counts[model] += len(rows)
                 rows.clear()
+        # With DEBUG on, Django keeps every statement's SQL: bulk INSERTs would hold the whole county in memory.
+        connection.queries_log.clear()
 
     def finish(self):
         """Write what is left, move the id sequences past the ids assigned here and refresh the planner's
@@ -287,8 +298,8 @@ def phone(rng: random.Random) -> str:
 class CountyGenerator:
     """Plans the county from the seed, then writes it village by village through a BulkWriter."""
 
-    def __init__(self, rng: random.Random, scale: float, writer: BulkWriter):
-        self.rng, self.scale, self.writer = rng, scale, writer
+    def __init__(self, rng: random.Random, scale: float, writer: BulkWriter, lines: dict[int, float]):
+        self.rng, self.scale, self.writer, self.lines = rng, scale, writer, lines
         self.id_serials: dict[tuple, int] = {}  # (area, birth date, sex) → next serial: IDs unique by construction
         self.poor_village_count = self.active_persons = 0
         self.first_township = self.first_poor_township = self.first_poor_village = self.secretary_cadre = None
@@ -493,9 +504,7 @@ class CountyGenerator:
             people.append(Person(R.SPOUSE, opposite(head_sex), clamp(head_age + rng.randint(-5, 5), 20, 90)))
         if head_age < 50 and len(people) < size and rng.random() < 0.4:
             for relation, sex in ((R.FATHER, MALE), (R.MOTHER, FEMALE))[: size - len(people)]:
-                age = head_age + rng.randint(22, 34)
-                if age <= 92:
-                    people.append(Person(relation, sex, age))
+                people.append(Person(relation, sex, head_age + rng.randint(22, 34)))
         if head_age >= 56 and size - len(people) >= 3:
             son_age = head_age - rng.randint(22, 32)
             people.append(Person(R.SON, MALE, son_age))
@@ -614,6 +623,8 @@ class CountyGenerator:
         birth_date = datetime.date(AS_OF.year - 1 - age, 1, 1) + datetime.timedelta(days=rng.randrange(1, 365))
         if person.in_school is None and 6 <= age <= 15 and not clean_exit and rng.random() < 0.01:
             person.in_school = False  # a few children out of school in households still poor
+        if person.in_school is None and clean_exit and 16 <= age <= 17:
+            person.in_school = True  # still of compulsory-school age on 31 August of the exit year
         school = self.school_status(age, person.in_school)
         health = person.health or HEALTH_BY_AGE[0 if age < 16 else 1 if age < 60 else 2](rng)
         labour = self.labour_skill(age, health, school)
@@ -701,22 +712,23 @@ class CountyGenerator:
     def ledger(self, household_id: int, active: list["Person"], workers: int, attribute: str, status: str,
                exited_in: int | None, flaw: str | None):
         """收入一本账 for INCOME_YEARS: below or around the line while poor, above it from the exit year on."""
-        rng, size = self.rng, len(active)
+        rng, size, lines = self.rng, len(active), self.lines
+        first = lines[INCOME_YEARS[0]]
         if status == choices.Status.REMOVED:
-            per_capita = LINES[2015] * rng.uniform(1.4, 3.0)  # wrongly identified: well above the line
+            per_capita = first * rng.uniform(1.4, 3.0)  # wrongly identified: well above the line
         else:
-            per_capita = LINES[2015] * rng.uniform(0.45, 1.1)
+            per_capita = first * rng.uniform(0.45, 1.1)
         for year in INCOME_YEARS:
             if year > INCOME_YEARS[0]:
                 per_capita *= rng.uniform(1.0, 1.2)
             if exited_in and year == exited_in:
-                per_capita = max(per_capita, LINES[year] * rng.uniform(1.08, 1.8))
+                per_capita = max(per_capita, lines[year] * rng.uniform(1.08, 1.8))
                 if flaw == "income":
-                    per_capita = LINES[year] * rng.uniform(0.85, 0.97)
+                    per_capita = lines[year] * rng.uniform(0.85, 0.97)
             elif exited_in and year > exited_in:
-                per_capita = max(per_capita, LINES[year] * 1.05)
+                per_capita = max(per_capita, lines[year] * 1.05)
                 if status == choices.Status.RETURNED:
-                    per_capita = LINES[year] * rng.uniform(0.7, 0.95)
+                    per_capita = lines[year] * rng.uniform(0.7, 0.95)
             self.writer.add(IncomeRecord, household_id=household_id, year=year,
                             **self.income_parts(round(per_capita * size), active, workers, attribute))
 

@@ -125,6 +125,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Largest identification-round workbook accepted (MB); the upload page states it.
+IDENTIFICATION_MAX_UPLOAD_MB = int(os.environ.get("IDENTIFICATION_MAX_UPLOAD_MB", "30"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -172,6 +174,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TRACK_STARTED = True
 # Workers consume "default" and "imports" (docker-compose.yml); unrouted tasks go to "default".
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Identification-round imports have their own queue, so a 100,000-row file never holds up other jobs.
+CELERY_TASK_ROUTES = {"identification.tasks.*": {"queue": "imports"}}
 
 LOGGING = {
     "version": 1,
@@ -183,6 +187,9 @@ LOGGING = {
 # Review workflow (reviews app): length of the public notice (公示) in days, and the largest scanned page accepted.
 REVIEW_NOTICE_DAYS = int(os.environ.get("REVIEW_NOTICE_DAYS", "7"))
 REVIEW_ATTACHMENT_MAX_MB = int(os.environ.get("REVIEW_ATTACHMENT_MAX_MB", "5"))
+
+# Exit checks (exits.batch): primary-key chunks written at once on PostgreSQL (one per database core is right).
+EXIT_CHECK_WORKERS = int(os.environ.get("EXIT_CHECK_WORKERS", "2"))
 
 # Celery beat: the county-wide exit check on the 1st of every month at 02:00 (一月一调度).
 CELERY_BEAT_SCHEDULE = {

@@ -17,6 +17,7 @@ urlpatterns = [
     path("visits/", include("visits.urls")),
     path("reviews/", include("reviews.urls")),
     path("exits/", include("exits.urls")),
+    path("identification/", include("identification.urls")),
     path("api/v1/", include("povertyapp.api_urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),

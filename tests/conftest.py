@@ -35,12 +35,17 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "browser_page" in item.fixturenames:
             item.add_marker(pytest.mark.browser)  # so that -m "not browser" is reliable
-        if item.get_closest_marker("celery_worker"):
-            # The worker thread has its own connection, so it sees only committed rows: a transactional test.
-            # Its flush also empties what data migrations loaded (poverty lines...); serialized_rollback
-            # puts that back first. A test's own django_db arguments win.
-            own = item.get_closest_marker("django_db")
-            arguments = {"serialized_rollback": True, **(own.kwargs if own else {}), "transaction": True}
+        own = item.get_closest_marker("django_db")
+        arguments = dict(own.kwargs) if own else {}
+        # A celery_worker test is transactional: the worker thread has its own connection, so it sees only
+        # committed rows.
+        if (
+            item.get_closest_marker("celery_worker") or arguments.get("transaction")
+            or {"transactional_db", "live_server"} & set(item.fixturenames)
+        ):
+            # A transactional test ends by emptying every table, rows that data migrations loaded included
+            # (poverty lines...); serialized_rollback puts those back at the start of each such test.
+            arguments.update(transaction=True, serialized_rollback=arguments.get("serialized_rollback", True))
             item.add_marker(pytest.mark.django_db(**arguments), append=False)
 
 

@@ -135,6 +135,12 @@ class RoundBuilder:
 
     # --- seeded errors --------------------------------------------------------------------------------
 
+    def renew_ids(self, household: list[dict]) -> None:
+        """New ID numbers (same birth date and sex) for everyone in `household`."""
+        for row in household:
+            born = datetime.datetime.strptime(row["证件号码"][6:14], "%Y%m%d").date()
+            row["证件号码"] = self.new_id(born, row["性别"] == "男")
+
     def set_all(self, household: list[dict], header: str, value) -> None:
         for row in household:
             row[header] = value
@@ -168,6 +174,8 @@ class RoundBuilder:
             "head_name": ("户主姓名", "某某某"),
             "village_unknown": ("村代码", "450481999999"),
         }
+        if kind in ("household_number_format", "household_out_of_scope"):
+            self.renew_ids(household)  # else its registered members would show up as living in two households
         if kind in person_kinds:
             person_kinds[kind]()
             self.expected.add((child_row, kind))

@@ -37,7 +37,8 @@ def small_county(seed=4):
         village = factories.village(townships[n % 2], population=300 + n)
         household = factories.household(
             village, members=rng.choice([0, 1, 2, 2, 3, 4]),
-            status=rng.choice([choices.Status.NOT_EXITED] * 4 + [choices.Status.RETURNED, choices.Status.REMOVED]),
+            status=rng.choice([choices.Status.NOT_EXITED] * 4 + [choices.Status.RETURNED, choices.Status.REMOVED,
+                               choices.Status.CANDIDATE]),
             housing_grade=rng.choice(["A", "B", "B", "C", "D", ""]), house_renovated=rng.random() < 0.3,
             safe_drinking_water=rng.random() < 0.85, food_and_clothing_secure=rng.random() < 0.9,
         )
@@ -67,6 +68,11 @@ def small_county(seed=4):
     return townships, households
 
 
+def on_register(household) -> bool:
+    """Removed (清退) households and candidates (待识别) are not checked."""
+    return household.status not in (choices.Status.REMOVED, choices.Status.CANDIDATE)
+
+
 def new_run(county, township=None, year=YEAR):
     return EligibilityRun.objects.create(
         county=county, township=township, year=year, line_kind="exit_check", line=Decimal("3335"),
@@ -85,7 +91,7 @@ def test_batch_results_equal_check_household_for_every_household():
     run = new_run(townships[0].county)
     assert batch.execute(run.pk, chunk_size=7)  # many primary-key chunks
     run.refresh_from_db()
-    checked = [h for h in households if h.status != choices.Status.REMOVED]
+    checked = [h for h in households if on_register(h)]
     assert run.state == "done" and run.households_checked == len(checked) == run.total == run.done
     results = {result.household_id: result for result in run.household_results.select_related("run")}
     assert set(results) == {h.pk for h in checked}
@@ -104,7 +110,7 @@ def test_a_township_run_checks_only_that_township():
     townships, households = small_county()
     run = new_run(townships[1].county, township=townships[1])
     batch.execute(run.pk, chunk_size=10)
-    expected = {h.pk for h in households if h.village.township == townships[1] and h.status != "R"}
+    expected = {h.pk for h in households if h.village.township == townships[1] and on_register(h)}
     assert set(run.household_results.values_list("household", flat=True)) == expected
     assert set(run.village_results.values_list("village__township", flat=True)) == {townships[1].pk}
 
@@ -206,10 +212,14 @@ def test_monthly_schedule_starts_a_county_run(county, django_capture_on_commit_c
 
 
 @pytest.mark.celery_worker
-def test_a_run_on_a_real_worker_matches_check_household():
-    """Through Redis to a worker thread with its own database connection (needs CELERY_BROKER_URL)."""
+def test_a_run_on_a_real_worker_matches_check_household(monkeypatch):
+    """Through Redis to a worker thread with its own database connection (needs CELERY_BROKER_URL).
+
+    Committed data, so on PostgreSQL the chunks also run in parallel threads (EXIT_CHECK_WORKERS).
+    """
     import time
 
+    monkeypatch.setattr(batch, "CHUNK_SIZE", 4)
     townships, households = small_county(seed=9)
     previous = new_run(townships[0].county)
     run_exit_check.delay(previous.pk).get(timeout=60)
@@ -221,5 +231,5 @@ def test_a_run_on_a_real_worker_matches_check_household():
     assert run.state == "done", run.error
     assert results_of(run) == results_of(previous)  # idempotent across runs on the worker
     for household in households:
-        if household.status != choices.Status.REMOVED:
+        if on_register(household):
             assert run.household_results.get(household=household).verdict() == check_household(household, YEAR)

@@ -107,7 +107,9 @@ def test_household_page_shows_the_latest_verdict(client, checked, django_capture
     assert "7,500.00" in panel  # per-capita income shown with the line
 
 
-def test_areas_page_shows_villages_and_townships_against_their_plan(client, checked, django_capture_on_commit_callbacks):
+def test_areas_page_shows_villages_and_townships_against_their_plan(
+    client, checked, django_capture_on_commit_callbacks
+):
     village_a, village_b, _village_a2 = checked.villages
     village_a.planned_exit_year = 2016  # due, but its village indicators are not recorded: behind
     village_a.save()
@@ -151,3 +153,22 @@ def test_village_page_shows_the_village_check(client, checked, django_capture_on
     page = client.get(checked.villages[0].get_absolute_url()).content.decode()
     panel = page.split('id="exit-village"')[1]
     assert "0.20%" in panel and "通硬化路" in panel  # 2 poor persons / 1,000; no indicator values recorded
+
+
+def test_api_lists_runs_and_verdicts_in_the_users_area(client, checked, django_capture_on_commit_callbacks):
+    start(client, checked.users.county_staff, django_capture_on_commit_callbacks, township="")
+    run = EligibilityRun.objects.get()
+    body = client.get("/api/v1/exit-runs/").json()
+    assert [row["id"] for row in body["results"]] == [run.pk]
+    assert body["results"][0]["failure_counts"]["income"] == 2
+    verdicts = client.get(f"/api/v1/exit-runs/{run.pk}/households/?fails=income").json()["results"]
+    assert {row["household_number"] for row in verdicts} == {checked.away.number, checked.neighbour.number}
+    away = next(row for row in verdicts if row["household"] == checked.away.pk)
+    assert away["per_capita_income"] == "1500.00"
+    assert away["failures"] == [{"code": "income", "label": "收入达标", "detail": "人均纯收入 1,500.00 元 < 3,335.00 元"}]
+    passed = client.get(f"/api/v1/exit-runs/{run.pk}/households/?passed=true").json()["results"]
+    assert [row["household"] for row in passed] == [checked.home.pk]
+
+    client.force_login(checked.users.township_cadre)  # a county-wide run is not theirs
+    assert client.get("/api/v1/exit-runs/").json()["results"] == []
+    assert client.get(f"/api/v1/exit-runs/{run.pk}/households/").status_code == 404

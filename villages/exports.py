@@ -16,7 +16,7 @@ VILLAGE_LEDGER_COLUMNS = [
     Column(_("计划出列年度"), "planned_exit_year", width=14),
     Column(_("实际出列年度"), "exit_year", width=14),
     Column(_("建档立卡户数"), "household_count", width=14),
-    Column(_("建档立卡人口"), "person_count", width=14),
+    Column(_("在册人口"), "person_count"),
     Column(_("未脱贫人口"), "poor_person_count"),
     Column(_("户籍人口"), "registered_persons"),
     Column(

@@ -209,7 +209,8 @@ class FirstSecretaryPosting(DatedAssignment):
         verbose_name_plural = _("第一书记任职")
         constraints = [
             models.UniqueConstraint(
-                fields=["village"], condition=Q(end_date__isnull=True), name="one_current_secretary_per_village"
+                fields=["village"], condition=Q(end_date__isnull=True), name="one_current_secretary_per_village",
+                violation_error_message=_("该村已有在任第一书记,请先结束其任职。"),
             )
         ]
 

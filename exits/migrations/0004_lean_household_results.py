@@ -1,4 +1,4 @@
-"""HouseholdResult with a (run, household) primary key and unchecked foreign keys: recreated (results are derived data)."""
+"""HouseholdResult keyed by (run, household), foreign keys unchecked; recreated (results are derived data)."""
 import django.db.models.deletion
 from django.db import migrations, models
 
@@ -7,6 +7,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("exits", "0003_exit_threshold_proxy"),
         ("households", "0001_initial"),
+        ("villages", "0001_initial"),
     ]
 
     operations = [
@@ -24,6 +25,11 @@ class Migration(migrations.Migration):
                     db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name="exit_results",
                     to="households.household",
                 )),
+                ("village", models.ForeignKey(
+                    db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE,
+                    related_name="+", to="villages.village", verbose_name="行政村",
+                )),
+                ("status", models.CharField(max_length=1, verbose_name="脱贫状态")),
                 ("passed", models.BooleanField(verbose_name="达标")),
                 ("failed_mask", models.PositiveSmallIntegerField(default=0, verbose_name="未达标项")),
                 ("member_count", models.PositiveSmallIntegerField(verbose_name="在册人数")),

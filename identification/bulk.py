@@ -1,0 +1,74 @@
+"""Bulk loading without a save() per row: COPY on PostgreSQL (psycopg2 copy_expert), executemany elsewhere.
+
+copy_rows appends rows to any table; Staging is a temporary table typed like model
+fields, for set-based INSERT … SELECT / UPDATE … FROM statements and joins.
+"""
+import io
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models
+
+COPY_CHUNK = 20_000
+
+
+def qn(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value) -> str:
+    """A value in PostgreSQL's COPY text format."""
+    if value is None:
+        return r"\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    return str(value).translate(COPY_ESCAPES)
+
+
+def copy_rows(cursor, table: str, columns: list[str], rows) -> None:
+    """Append `rows` (plain values; JSON already as text) to `table`: COPY on PostgreSQL, executemany elsewhere."""
+    names = ", ".join(qn(column) for column in columns)
+    if connection.vendor != "postgresql":
+        placeholders = ", ".join(["%s"] * len(columns))
+        cursor.executemany(f"INSERT INTO {qn(table)} ({names}) VALUES ({placeholders})", list(rows))
+        return
+    buffer, pending = io.StringIO(), 0
+    for row in rows:
+        buffer.write("\t".join(map(_copy_text, row)) + "\n")
+        pending += 1
+        if pending == COPY_CHUNK:
+            _copy(cursor, table, names, buffer)
+            buffer, pending = io.StringIO(), 0
+    if pending:
+        _copy(cursor, table, names, buffer)
+
+
+def _copy(cursor, table, names, buffer):
+    buffer.seek(0)
+    cursor.copy_expert(f"COPY {qn(table)} ({names}) FROM STDIN", buffer)
+
+
+def as_json(value) -> str:
+    return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+
+
+class Staging:
+    """A temporary table with columns typed like model fields, dropped on exit."""
+
+    def __init__(self, cursor, name: str, columns: list[tuple[str, models.Field]]):
+        self.cursor, self.name, self.columns = cursor, name, [column for column, _field in columns]
+        definition = ", ".join(f"{qn(column)} {field.db_type(connection)}" for column, field in columns)
+        cursor.execute(f"DROP TABLE IF EXISTS {qn(name)}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {qn(name)} ({definition})")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.cursor.execute(f"DROP TABLE {qn(self.name)}")
+
+    def load(self, rows) -> None:
+        copy_rows(self.cursor, self.name, self.columns, rows)

@@ -1,0 +1,64 @@
+"""The upload form: what a round is, whose area it covers, and a first look at the file."""
+import datetime
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from povertyapp.forms import RestrictedModelForm
+from povertyapp.roles import CHANGE, Level, level_for
+
+from .models import IdentificationRound
+from .reader import WorkbookError, check_signature
+
+ACCEPTED_SUFFIX = ".xlsx"
+
+
+def max_upload_bytes() -> int:
+    return settings.IDENTIFICATION_MAX_UPLOAD_MB * 1024 * 1024
+
+
+class RoundUploadForm(RestrictedModelForm):
+    """County staff choose the round's township (none: the whole county); others upload for their own area."""
+
+    class Meta:
+        model = IdentificationRound
+        fields = ["name", "kind", "year", "township", "file"]
+        widgets = {"file": forms.ClearableFileInput(attrs={"accept": ACCEPTED_SUFFIX})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["year"].initial = datetime.date.today().year - 1
+        self.fields["file"].error_messages["empty"] = _("文件为空(0字节),请重新导出后上传。")
+        self.fields["file"].help_text = _("只接受Excel工作簿(.xlsx),不超过%(size)d MB;请使用下载的模板。") % {
+            "size": settings.IDENTIFICATION_MAX_UPLOAD_MB
+        }
+        profile = getattr(user, "staff_profile", None)
+        if user.is_superuser or (profile and level_for(profile.role, CHANGE) == Level.COUNTY):
+            self.fields["township"].empty_label = _("全县")
+        else:
+            del self.fields["township"]
+            self.instance.township = profile.township if profile else None
+            self.instance.village = profile.village if profile else None
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > max_upload_bytes():
+            raise forms.ValidationError(
+                _("文件大小%(size).1f MB,超过了%(limit)d MB的上限。请按乡镇拆分后分批上传。")
+                % {"size": upload.size / 1024 / 1024, "limit": settings.IDENTIFICATION_MAX_UPLOAD_MB}
+            )
+        if not upload.name.lower().endswith(ACCEPTED_SUFFIX):
+            raise forms.ValidationError(_("只接受.xlsx格式的Excel工作簿(当前文件为“%(name)s”)。") % {"name": upload.name})
+        upload.seek(0)
+        try:
+            check_signature(upload.read(8))
+        except WorkbookError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        upload.seek(0)
+        return upload
+
+    def save(self, commit=True):
+        self.instance.original_name = self.cleaned_data["file"].name[:255]
+        self.instance.file_size = self.cleaned_data["file"].size
+        return super().save(commit)
