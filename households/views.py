@@ -17,10 +17,13 @@ from .presenters import household_history, income_rows, personal_data_masker
 
 
 class HouseholdListView(generic.ObjectListView):
-    queryset = Household.objects.with_summary()
+    queryset = Household.objects.all()
     filterset_class = HouseholdFilterSet
     page_name = "household"
     template_name = "households/household_list.html"
+
+    def decorate(self, queryset):
+        return queryset.with_summary()
 
 
 class HouseholdDetailView(generic.ObjectDetailView):

@@ -3,6 +3,7 @@
 copy_rows appends rows to any table; Staging is a temporary table typed like model
 fields, for set-based INSERT … SELECT / UPDATE … FROM statements and joins.
 """
+import csv
 import io
 import json
 
@@ -10,45 +11,37 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 
 COPY_CHUNK = 20_000
+COPY_NULL = r"\N"  # None travels as this marker; FORCE_NULL turns it into NULL even though csv quotes it
 
 
 def qn(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text(value) -> str:
-    """A value in PostgreSQL's COPY text format."""
-    if value is None:
-        return r"\N"
-    if value is True or value is False:
-        return "t" if value else "f"
-    return str(value).translate(COPY_ESCAPES)
-
-
 def copy_rows(cursor, table: str, columns: list[str], rows) -> None:
-    """Append `rows` (plain values; JSON already as text) to `table`: COPY on PostgreSQL, executemany elsewhere."""
+    """Append `rows` (plain values; JSON already as text) to `table`: COPY on PostgreSQL, executemany elsewhere.
+
+    COPY reads CSV written by the csv module (C speed); strings are quoted, so "" stays an empty string.
+    """
     names = ", ".join(qn(column) for column in columns)
     if connection.vendor != "postgresql":
         placeholders = ", ".join(["%s"] * len(columns))
         cursor.executemany(f"INSERT INTO {qn(table)} ({names}) VALUES ({placeholders})", list(rows))
         return
-    buffer, pending = io.StringIO(), 0
+    sql = f"COPY {qn(table)} ({names}) FROM STDIN WITH (FORMAT csv, NULL '{COPY_NULL}', FORCE_NULL ({names}))"
+    buffer, writer, pending = io.StringIO(), None, 0
     for row in rows:
-        buffer.write("\t".join(map(_copy_text, row)) + "\n")
+        if writer is None:
+            writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC)
+        writer.writerow([COPY_NULL if value is None else value for value in row])
         pending += 1
         if pending == COPY_CHUNK:
-            _copy(cursor, table, names, buffer)
-            buffer, pending = io.StringIO(), 0
+            buffer.seek(0)
+            cursor.copy_expert(sql, buffer)
+            buffer, writer, pending = io.StringIO(), None, 0
     if pending:
-        _copy(cursor, table, names, buffer)
-
-
-def _copy(cursor, table, names, buffer):
-    buffer.seek(0)
-    cursor.copy_expert(f"COPY {qn(table)} ({names}) FROM STDIN", buffer)
+        buffer.seek(0)
+        cursor.copy_expert(sql, buffer)
 
 
 def as_json(value) -> str:

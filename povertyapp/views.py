@@ -62,6 +62,18 @@ class ObjectListView(AreaScopedMixin, generic.ListView):
         self.filterset = self.filterset_class(self.request.GET or None, queryset=queryset, request=self.request)
         return self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else queryset
 
+    def decorate(self, queryset):
+        """Per-row extras (annotations, joins) for the rows of one page only; override where a list needs them."""
+        return queryset
+
+    def paginate_queryset(self, queryset, page_size):
+        # Page through bare primary keys, then decorate just that page: deep pages and expensive
+        # annotations would otherwise be computed for every row skipped by OFFSET.
+        paginator, page, rows, is_paginated = super().paginate_queryset(queryset.values_list("pk", flat=True), page_size)
+        decorated = {row.pk: row for row in self.decorate(queryset.filter(pk__in=list(rows)))}
+        page.object_list = [decorated[pk] for pk in rows if pk in decorated]
+        return paginator, page, page.object_list, is_paginated
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["filterset"] = getattr(self, "filterset", None)

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 import redis
 from django.conf import settings
+from django.db import connections
 from django.urls import reverse
 
 from povertyapp.celery import app as celery_app
@@ -120,22 +121,6 @@ def celery_worker(transactional_db):
 # --- Browser ------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """Debian's Chromium, headless, driven by Playwright; one per session."""
-    if not CHROMIUM.exists():
-        skip_unless_ci(f"browser tests need {CHROMIUM}: apt-get install chromium fonts-wqy-microhei (.ci/run does)")
-    from playwright.sync_api import sync_playwright
-
-    with pytest.MonkeyPatch.context() as patch:
-        # Playwright's sync API keeps an event loop in this thread, which makes Django refuse ORM calls.
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-            yield chromium
-            chromium.close()
-
-
 @pytest.fixture
 def browser_viewport():
     """Desktop size; override it (a fixture of the same name, or parametrize) with {"width": 375, "height": 812}."""
@@ -143,12 +128,25 @@ def browser_viewport():
 
 
 @pytest.fixture
-def browser_page(browser, browser_viewport):
-    """A page in a fresh context (its own cookies), Chinese locale, Shanghai time; marks the test `browser`."""
-    context = browser.new_context(viewport=browser_viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
+def browser_page(browser_viewport, monkeypatch):
+    """A page of Debian's headless Chromium driven by Playwright: Chinese locale, Shanghai time; marks the test `browser`.
+
+    Playwright starts and stops with each test (about 0.7 s): its sync API keeps an event loop running in this
+    thread, under which Django refuses ORM calls (hence DJANGO_ALLOW_ASYNC_UNSAFE) and asgiref hands the thread
+    other database connections than pytest-django's. Kept to the test's own span, that does no harm elsewhere.
+    """
+    if not CHROMIUM.exists():
+        skip_unless_ci(f"browser tests need {CHROMIUM}: apt-get install chromium fonts-wqy-microhei (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(viewport=browser_viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
+        context.set_default_timeout(10_000)
+        yield context.new_page()
+        connections.close_all()  # the connections opened while the loop ran; the database is dropped at the end
+        browser.close()
 
 
 def log_in(page, live_server, user, password=factories.PASSWORD):

@@ -210,9 +210,9 @@ class RoundBuilder:
             self.set_all(household, "户编号", context["number"])
             self.expected.add((first, kind))
         elif kind == "active_elsewhere":
-            member = context["member"]  # an active member of a registered household the file leaves out
-            child.update({"证件号码": member.id_number, "性别": member.get_sex_display(), "与户主关系": "其他",
-                          "出生日期": member.birth_date.isoformat()})
+            id_number, sex = context["person"]  # an active member of a registered household the file leaves out
+            child.update({"证件号码": id_number, "性别": sex, "与户主关系": "其他",
+                          "出生日期": f"{id_number[6:10]}-{id_number[10:12]}-{id_number[12:14]}"})
             self.expected.add((child_row, kind))
         else:
             raise ValueError(f"unknown error kind {kind}")

@@ -215,11 +215,12 @@ def test_each_seeded_error_is_reported_on_its_row_and_nothing_else(county):
     builder = RoundBuilder(seed=5)
     village = county.villages[0]
     clean = builder.add_household("9200000000", village.code, size=3)
+    spouse = county.neighbour.members.get(relation=choices.Relation.SPOUSE)
     context = {
         "duplicate_in_file": {"source": clean[2]},
         "village_out_of_scope": {"village_code": county.villages[1].code},
         "household_out_of_scope": {"number": county.away.number},
-        "active_elsewhere": {"member": county.neighbour.members.get(relation=choices.Relation.SPOUSE)},
+        "active_elsewhere": {"person": (spouse.id_number, spouse.get_sex_display())},
     }
     for serial, kind in enumerate((*SIMPLE_KINDS, *CONTEXT_KINDS), start=1):
         builder.seed(kind, builder.add_household(f"92{serial:08d}", village.code, size=3), **context.get(kind, {}))
