@@ -4,6 +4,7 @@ from django.db import transaction
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from povertyapp import views as generic
 from povertyapp.access import can, sees_personal_data
@@ -83,6 +84,8 @@ def household_create(request):
 class HouseholdChildMixin:
     """Create or edit a member or income row: the household comes from the URL or the object, inside the capture scope."""
 
+    template_name = "households/household_record_form.html"
+
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         if "household_pk" in self.kwargs:
@@ -97,22 +100,22 @@ class HouseholdChildMixin:
 class MemberCreateView(HouseholdChildMixin, generic.ObjectCreateView):
     queryset = Member.objects.all()
     form_class = forms.MemberForm
-    template_name = "households/member_form.html"
+    record_label = gettext_lazy("家庭成员")
 
 
 class MemberEditView(HouseholdChildMixin, generic.ObjectEditView):
     queryset = Member.objects.select_related("household")
     form_class = forms.MemberForm
-    template_name = "households/member_form.html"
+    record_label = gettext_lazy("家庭成员")
 
 
 class IncomeCreateView(HouseholdChildMixin, generic.ObjectCreateView):
     queryset = IncomeRecord.objects.all()
     form_class = forms.IncomeRecordForm
-    template_name = "households/income_form.html"
+    record_label = gettext_lazy("年度收入")
 
 
 class IncomeEditView(HouseholdChildMixin, generic.ObjectEditView):
     queryset = IncomeRecord.objects.select_related("household")
     form_class = forms.IncomeRecordForm
-    template_name = "households/income_form.html"
+    record_label = gettext_lazy("年度收入")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, make_dataclass, replace
 from operator import itemgetter
 
 from households import choices
+from povertyapp.masking import mask_phone
 
 from .columns import (
     BY_FIELD, HOUSEHOLD, HOUSEHOLD_FIELDS, PERSON, PERSON_FIELDS, Boolean, CellProblem, Code, Integer, integral, is_blank,
@@ -126,9 +127,10 @@ class RowReader:
                 continue
             first = getattr(household, column.field)
             if first is not ABSENT and value != first:
+                shown = mask_phone if column.field == "phone" else str  # issue lists are read by roles that see no phones
                 findings.append(
                     finding("rows_disagree", column.field, row, column=column.header, first_row=household.row,
-                            value=_shown(cell), first=_shown(first_cell))
+                            value=shown(_shown(cell)), first=shown(_shown(first_cell)))
                 )
 
 

@@ -1,4 +1,8 @@
-"""Round pages: list, upload, the round itself (progress, issues, preview, commit), downloads, snapshot, comparison."""
+"""Round pages: list, upload, the round itself (progress, issues, preview, commit), downloads, snapshot, comparison.
+
+ID numbers and phones are masked on every page; the full uploaded sheet (the error report) goes only to roles
+that may see personal data, and each download is logged.
+"""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,6 +17,7 @@ from povertyapp import views as generic
 from povertyapp.access import can, sees_personal_data
 from povertyapp.jobs import JobState, progress_response
 from povertyapp.masking import mask_id_number, mask_phone
+from povertyapp.models import PersonalDataAccess
 
 from . import report
 from .choices import ChangeKind, RoundStatus, Severity
@@ -30,13 +35,6 @@ ISSUES = "issues"
 
 def _round(request, pk, action="view") -> IdentificationRound:
     return get_object_or_404(IdentificationRound.objects.restrict(request.user, action), pk=pk)
-
-
-def _masker(user):
-    """ID numbers and phones in full for roles that may see them, masked for the others."""
-    if sees_personal_data(user):
-        return lambda value: value, lambda value: value
-    return mask_id_number, mask_phone
 
 
 class RoundListView(generic.ObjectListView):
@@ -88,15 +86,14 @@ class RoundDetailView(generic.ObjectDetailView):
         else:
             rows = round_.changes.filter(kind=show)
         page = Paginator(rows, 50).get_page(self.request.GET.get("page"))
-        mask_id, mask_phone_ = _masker(self.request.user)
         running = round_.state in RUNNING
         context.update(
             tabs=tabs, show=show, page_obj=page, paginator=page.paginator, is_paginated=page.has_other_pages(),
             rows=[
-                (row, mask_id(row.id_number), _masked_lines(row.detail, mask_phone_)) if isinstance(row, RoundChange)
+                (row, mask_id_number(row.id_number), _masked_lines(row.detail)) if isinstance(row, RoundChange)
                 else (row, "", []) for row in page
             ],
-            query_string=f"show={show}", running=running,
+            query_string=f"show={show}", running=running, may_download_report=sees_personal_data(self.request.user),
             progress_url=reverse("identification:progress", args=[round_.pk]),
             may_commit=context["can_change"] and round_.status == RoundStatus.VALIDATED and not running
             and not round_.errors,
@@ -107,12 +104,11 @@ class RoundDetailView(generic.ObjectDetailView):
         return context
 
 
-def _masked_lines(detail: dict, mask_phone_) -> list:
-    """A changed household's field lines (subject, field, label, old, new), the phone masked where it must be."""
-    lines = detail.get("lines", [])
+def _masked_lines(detail: dict) -> list:
+    """A changed household's field lines (subject, label, old, new), phone numbers masked."""
     return [
-        [subject, label, *(mask_phone_(value) if field == "phone" and value != "—" else value for value in (old, new))]
-        for subject, field, label, old, new in lines
+        [subject, label, *(mask_phone(value) if field == "phone" and value != "—" else value for value in (old, new))]
+        for subject, field, label, old, new in detail.get("lines", [])
     ]
 
 
@@ -139,9 +135,16 @@ def round_commit(request, pk):
 @generic.area_scoped
 @login_required
 def error_report(request, pk):
+    """The uploaded sheet with its results: full ID numbers, so only for roles that may see them, and logged."""
     round_ = _round(request, pk)
     if not round_.error_report:
         raise Http404
+    if not sees_personal_data(request.user):
+        raise PermissionDenied
+    PersonalDataAccess.objects.create(
+        user=request.user, channel=PersonalDataAccess.Channel.EXPORT, object_type="identification_round",
+        object_ids=str(round_.pk), record_count=round_.rows,
+    )
     return FileResponse(round_.error_report.open("rb"), as_attachment=True, content_type=XLSX,
                         filename=_("%(name)s-校验结果.xlsx") % {"name": round_.name})
 
@@ -167,10 +170,9 @@ def round_snapshot(request, pk):
     if number:
         snapshots = snapshots.filter(household_number__startswith=number)
     page = Paginator(snapshots, 25).get_page(request.GET.get("page"))
-    mask_id, mask_phone_ = _masker(request.user)
     return render(request, "identification/round_snapshot.html", {
         "round": round_, "page_obj": page, "paginator": page.paginator, "is_paginated": page.has_other_pages(),
-        "households": [_household_view(snapshot, mask_id, mask_phone_) for snapshot in page],
+        "households": [_household_view(snapshot) for snapshot in page],
         "query_string": f"q={number}" if number else "", "q": number,
     })
 
@@ -193,26 +195,25 @@ def round_compare(request, pk):
     if kind:
         changes = [change for change in changes if change.kind == kind]
     page = Paginator(changes, 50).get_page(request.GET.get("page"))
-    mask_id, mask_phone_ = _masker(request.user)
     labels = dict(ChangeKind.choices)
     return render(request, "identification/round_compare.html", {
         "round": round_, "other": other, "page_obj": page, "paginator": page.paginator,
         "is_paginated": page.has_other_pages(),
-        "changes": [(c, labels[c.kind], mask_id(c.id_number), _masked_lines(c.detail, mask_phone_)) for c in page],
+        "changes": [(c, labels[c.kind], mask_id_number(c.id_number), _masked_lines(c.detail)) for c in page],
         "kinds": ChangeKind.choices, "show": kind, "query_string": f"with={other.pk}&show={kind}",
     })
 
 
-def _household_view(snapshot, mask_id, mask_phone_) -> dict:
-    """A snapshot row as the snapshot page prints it: labelled household fields, income and members."""
+def _household_view(snapshot) -> dict:
+    """A snapshot row as the snapshot page prints it: labelled household fields, income and members (masked)."""
     data, names = snapshot.data, {snapshot.village.code: snapshot.village.name} if snapshot.village else {}
     fields = [
-        (label(name), mask_phone_(value) if name == "phone" and value else shown(name, value, names))
+        (label(name), mask_phone(value) if name == "phone" and value else shown(name, value, names))
         for name, value in data["household"].items()
     ]
     income = [(label(name), shown(name, value)) for name, value in (data["income"] or {}).items()]
     members = [
-        {"id_number": mask_id(id_number), **{name: shown(name, value) for name, value in values.items()}}
+        {"id_number": mask_id_number(id_number), **{name: shown(name, value) for name, value in values.items()}}
         for id_number, values in data["members"].items()
     ]
     return {"number": snapshot.household_number, "fields": fields, "income": income, "members": members}

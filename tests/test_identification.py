@@ -374,3 +374,18 @@ def test_a_commit_is_refused_when_the_register_moved_since_the_preview(county):
     assert round_.status == RoundStatus.VALIDATED and "已重新生成预览" in round_.error
     assert round_.changed_households == 1 and round_.new_households == 0
     assert register_counts() == before
+
+
+def test_text_with_quotes_commas_backslashes_and_line_breaks_is_written_as_it_was(county):
+    """The bulk load (COPY as CSV on PostgreSQL) must not mangle text a cadre typed; empty stays empty, not NULL."""
+    user = county.users.county_staff
+    builder = builder_with(county.villages[0], households=1)
+    rows = builder.households[0]
+    builder.set_all(rows, "组", '东,"新"\\片')
+    rows[2]["姓名"] = "王\n小二"
+    rows[2]["务工状况"] = ""
+    committed(checked_round(user, builder.workbook()), user)
+    household = Household.objects.get(number=rows[0]["户编号"])
+    assert household.group.name == '东,"新"\\片'
+    child = household.members.get(id_number=rows[2]["证件号码"])
+    assert child.name == "王\n小二" and child.work_status == "" and child.disability_grade is None

@@ -11,6 +11,7 @@ from identification.choices import RoundStatus
 from identification.columns import TEMPLATE_COLUMNS
 from identification.models import IdentificationRound
 from povertyapp.masking import mask_id_number
+from povertyapp.models import PersonalDataAccess
 
 from .identification_workbooks import HEADERS, RoundBuilder
 from .test_identification import builder_with, checked_round, committed, media_in_tmp, register_counts  # noqa: F401
@@ -83,12 +84,16 @@ def test_the_error_report_is_the_sheet_with_a_result_column(client, county):
     page = client.get(round_.get_absolute_url()).content.decode()
     assert "“很好”不是“健康状况”的有效值" in page and "确认提交" not in page
     response = client.get(reverse("identification:error_report", args=[round_.pk]))
+    assert PersonalDataAccess.objects.filter(user=county.users.county_staff, object_ids=str(round_.pk)).count() == 1
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).active
     rows = [[*row, *[None] * (len(HEADERS) + 1 - len(row))] for row in sheet.iter_rows(values_only=True)]
     result = len(HEADERS)
     assert rows[0] == [*HEADERS, "校验结果"] and len(rows) == 7
     assert "很好" in rows[5][result] and rows[4][result] is None
     assert rows[5][HEADERS.index("健康状况")] == "很好"
+    client.force_login(county.users.auditor)  # sees the county, but no full ID numbers
+    assert client.get(reverse("identification:error_report", args=[round_.pk])).status_code == 403
+    assert "下载校验结果" not in client.get(round_.get_absolute_url()).content.decode()
 
 
 def test_the_template_is_the_national_layout_and_imports_once_filled(client, county):
@@ -130,7 +135,7 @@ def test_rounds_are_seen_only_inside_their_area(client, county):
     assert own.name in listing and county_round.get_absolute_url() not in listing
 
 
-def test_the_snapshot_and_the_comparison_show_what_rounds_left_masked_for_auditors(client, county):
+def test_the_snapshot_and_the_comparison_show_what_rounds_left_with_ids_masked(client, county):
     user = county.users.county_staff
     first = builder_with(county.villages[0], households=2)
     one = committed(checked_round(user, first.workbook(), township=None, round_name="第一批"), user)
