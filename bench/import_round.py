@@ -289,7 +289,8 @@ def import_export_step(url: str, path: str, rows: int) -> dict:
             seen.add(number)
             households.append([number, village_ids[value(row, "village_code")],
                                *(value(row, name) for name in household_fields[2:])])
-        parsed, person = parse_id_number(value(row, "id_number")), {name: value(row, name) for name in member_fields[5:]}
+        parsed = parse_id_number(value(row, "id_number"))
+        person = {name: value(row, name) for name in member_fields[5:]}
         if person["education"] and person["school_status"] == "19":
             person["school_status"] = ""  # as the round reader does: adults are marked 非在校生 besides their education
         members.append([number, value(row, "name"), parsed.number, parsed.sex, parsed.birth_date, *person.values()])

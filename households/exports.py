@@ -70,13 +70,8 @@ def household_values(household: str) -> dict:
     }
 
 
-def _other_causes(row):
-    labels = dict(choices.Cause.choices)
-    return "、".join(str(labels.get(code, code)) for code in row["h_other_causes"] or [])
-
-
 def _dangerous(row):
-    return YES_NO[row["h_housing_grade"] in DANGEROUS_GRADES] if row["h_housing_grade"] else None
+    return row["h_housing_grade"] in DANGEROUS_GRADES if row["h_housing_grade"] else None
 
 
 def _transfers(row):
@@ -108,11 +103,11 @@ FLAT_HOUSEHOLD_COLUMNS = [
     Column(_("识别标准"), "h_standard", labels=choices.IdentificationStandard),
     Column(_("贫困户属性"), "h_attribute", labels=choices.Attribute, width=14),
     Column(_("主要致贫原因"), "h_main_cause", labels=choices.Cause),
-    Column(_("其他致贫原因"), compute=_other_causes, width=16),
+    Column(_("其他致贫原因"), "h_other_causes", labels=choices.Cause, many=True, width=16),
     Column(_("脱贫状态"), "h_status", labels=choices.Status, width=18),
     Column(_("识别年度"), "h_year_identified"),
     Column(_("脱贫年度"), "h_exit_year"),
-    Column(_("是否危房"), compute=_dangerous),
+    Column(_("是否危房"), compute=_dangerous, labels=YES_NO),
     Column(_("危房等级"), "h_housing_grade", labels=choices.HousingGrade),
     Column(_("饮水是否安全"), "h_safe_drinking_water", labels=YES_NO),
     Column(_("住房面积"), "h_housing_area"),

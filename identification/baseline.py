@@ -26,6 +26,7 @@ MEMBER_STATE = (
     "work_status", "months_worked", "has_medical_insurance", "has_serious_illness_insurance", "has_pension_insurance",
     "receives_subsistence", "receives_destitute_support",
 )
+CHUNK = 5000  # rows fetched at a time while the register is read
 # Household columns stored as such; village and group are reached through their ids.
 HOUSEHOLD_COLUMNS = HOUSEHOLD_STATE[2:]
 
@@ -85,7 +86,7 @@ def load_baseline(round_) -> Baseline:
     households = scope_households(round_)
     for pk, number, village_id, group_name, *values in households.values_list(
         "pk", "number", "village_id", "group__name", *HOUSEHOLD_COLUMNS
-    ):
+    ).iterator(chunk_size=CHUNK):
         causes_index = HOUSEHOLD_COLUMNS.index("other_causes")
         values[causes_index] = tuple(sorted(values[causes_index] or ()))
         baseline.household_ids[number] = pk
@@ -93,7 +94,7 @@ def load_baseline(round_) -> Baseline:
     members = Member.objects.filter(household__in=households).order_by("pk")
     for pk, number, id_number, active, *values in members.values_list(
         "pk", "household__number", "id_number", "is_active", *MEMBER_STATE
-    ):
+    ).iterator(chunk_size=CHUNK):
         if active:
             baseline.states[number].members[id_number] = tuple(values)
             baseline.active_members[(number, id_number)] = pk

@@ -10,7 +10,7 @@ import json
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 
-COPY_CHUNK = 20_000
+COPY_CHUNK_CHARS = 4_000_000  # text per COPY round trip: bounds memory whatever the row width
 COPY_NULL = r"\N"  # None travels as this marker; FORCE_NULL turns it into NULL even though csv quotes it
 
 
@@ -29,19 +29,21 @@ def copy_rows(cursor, table: str, columns: list[str], rows) -> None:
         cursor.executemany(f"INSERT INTO {qn(table)} ({names}) VALUES ({placeholders})", list(rows))
         return
     sql = f"COPY {qn(table)} ({names}) FROM STDIN WITH (FORMAT csv, NULL '{COPY_NULL}', FORCE_NULL ({names}))"
-    buffer, writer, pending = io.StringIO(), None, 0
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC)
     for row in rows:
-        if writer is None:
-            writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC)
         writer.writerow([COPY_NULL if value is None else value for value in row])
-        pending += 1
-        if pending == COPY_CHUNK:
-            buffer.seek(0)
-            cursor.copy_expert(sql, buffer)
-            buffer, writer, pending = io.StringIO(), None, 0
-    if pending:
-        buffer.seek(0)
-        cursor.copy_expert(sql, buffer)
+        if buffer.tell() > COPY_CHUNK_CHARS:
+            _send(cursor, sql, buffer)
+    if buffer.tell():
+        _send(cursor, sql, buffer)
+
+
+def _send(cursor, sql: str, buffer: io.StringIO) -> None:
+    buffer.seek(0)
+    cursor.copy_expert(sql, buffer)
+    buffer.seek(0)
+    buffer.truncate()
 
 
 def as_json(value) -> str:

@@ -122,5 +122,6 @@ def counts(changes: list[Change]) -> dict:
 
 def digest(changes: list[Change]) -> str:
     """A fingerprint of the preview: a commit proceeds only when it would make exactly these changes."""
-    text = json.dumps([[c.kind, c.household_number, c.name, c.id_number, c.detail] for c in changes], ensure_ascii=False)
+    lines = [[change.kind, change.household_number, change.name, change.id_number, change.detail] for change in changes]
+    text = json.dumps(lines, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()

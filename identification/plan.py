@@ -73,7 +73,8 @@ class WritePlan:
     """Rows to write, each carrying the full round-controlled values."""
 
     households: list = field(default_factory=list)  # (is_new, number, HOUSEHOLD_STATE tuple)
-    incomes: list = field(default_factory=list)  # (is_new, number, year, wage, business, property, policy, other, expenses)
+    # (is_new, number, year, wage, business, property, policy transfers, other transfers, expenses)
+    incomes: list = field(default_factory=list)
     member_deactivations: list = field(default_factory=list)  # (pk, reason)
     member_demotions: list = field(default_factory=list)  # (pk, MEMBER_STATE tuple): heads who stop being head
     member_updates: list = field(default_factory=list)  # (pk, MEMBER_STATE tuple)

@@ -79,8 +79,19 @@ class Sheet:
         return max(0, end[0] - self.layout.header_row) if end else 0
 
 
-def open_sheet(file) -> Sheet:
-    """Open `file` (seekable binary) and return its round sheet, or raise WorkbookError."""
+def local_path(field_file) -> str | None:
+    """A stored file's path when the storage keeps it on this machine's disk (None for remote storages)."""
+    try:
+        return field_file.path
+    except NotImplementedError:
+        return None
+
+
+def open_sheet(file, path: str | None = None) -> Sheet:
+    """Open `file` (seekable binary) and return its round sheet, or raise WorkbookError.
+
+    With the file's `path` calamine reads it from disk instead of holding a second copy of its bytes.
+    """
     file.seek(0)
     check_signature(file.read(8))
     file.seek(0)
@@ -91,7 +102,8 @@ def open_sheet(file) -> Sheet:
         raise WorkbookError(_("文件已损坏或不是有效的xlsx工作簿,请在Excel中重新保存后上传。")) from None
     file.seek(0)
     try:
-        book = python_calamine.CalamineWorkbook.from_filelike(file)
+        book = (python_calamine.CalamineWorkbook.from_path(path) if path
+                else python_calamine.CalamineWorkbook.from_filelike(file))
     except python_calamine.CalamineError as exc:
         raise WorkbookError(_("无法读取该工作簿:%(error)s") % {"error": exc}) from None
     name, calamine_sheet, layout = _choose_sheet(book)

@@ -10,7 +10,8 @@ from households import choices
 from povertyapp.masking import mask_phone
 
 from .columns import (
-    BY_FIELD, HOUSEHOLD, HOUSEHOLD_FIELDS, PERSON, PERSON_FIELDS, Boolean, CellProblem, Code, Integer, integral, is_blank,
+    BY_FIELD, HOUSEHOLD, HOUSEHOLD_FIELDS, PERSON, PERSON_FIELDS, Boolean, CellProblem, Code, Integer, integral,
+    is_blank,
 )
 from .rules import ABSENT, Finding, check_duplicates, check_household, check_person, finding
 
@@ -127,7 +128,7 @@ class RowReader:
                 continue
             first = getattr(household, column.field)
             if first is not ABSENT and value != first:
-                shown = mask_phone if column.field == "phone" else str  # issue lists are read by roles that see no phones
+                shown = mask_phone if column.field == "phone" else str  # issue lists are read by roles without phones
                 findings.append(
                     finding("rows_disagree", column.field, row, column=column.header, first_row=household.row,
                             value=shown(_shown(cell)), first=shown(_shown(first_cell)))

@@ -17,7 +17,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from .choices import Severity
 from .columns import SHEET_NAME, TEMPLATE_COLUMNS, Code, Codes, IdNumberCell, Pattern
-from .reader import column_letter, open_sheet
+from .reader import column_letter, local_path, open_sheet
 
 HEADER_FILL = PatternFill("solid", fgColor="F2DCDB")
 ERROR_FONT = Font(color="B42318")
@@ -71,7 +71,7 @@ def error_report(round_, findings) -> str:
     book = Workbook(write_only=True)
     sheet_out = book.create_sheet(SHEET_NAME)
     with round_.file.open("rb") as file:
-        sheet = open_sheet(file)
+        sheet = open_sheet(file, local_path(round_.file))
         header_row, pad = sheet.layout.header_row, [None] * sheet.first_column
         for index, cells in enumerate(sheet.all_rows()):
             if index < header_row:

@@ -125,7 +125,9 @@ def check_person(person) -> list[Finding]:
     person.parsed_id = parsed
     found += [finding("id_notice", "id_number", reason=str(notice)) for notice in parsed.warnings]
     if person.sex and person.sex != parsed.sex:
-        found.append(finding("sex_vs_id", "sex", sex=_labels(choices.Sex, person.sex), id_sex=_labels(choices.Sex, parsed.sex)))
+        found.append(finding(
+            "sex_vs_id", "sex", sex=_labels(choices.Sex, person.sex), id_sex=_labels(choices.Sex, parsed.sex)
+        ))
     if person.birth_date and person.birth_date != parsed.birth_date:
         found.append(
             finding("birth_date_vs_id", "birth_date", date=person.birth_date, id_date=parsed.birth_date)

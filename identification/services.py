@@ -23,7 +23,7 @@ from .columns import BY_FIELD
 from .diff import compare, counts, digest
 from .models import IdentificationRound, RoundChange, RoundIssue, RoundSnapshot
 from .plan import target_states, write_plan
-from .reader import WorkbookError, open_sheet
+from .reader import WorkbookError, local_path, open_sheet
 from .records import RowReader, at_row
 from .rules import check_registry, count_by_severity, finding
 from .bulk import as_json, copy_rows
@@ -53,7 +53,7 @@ class Checked:
 def check(round_: IdentificationRound) -> Checked:
     """Read the whole file and run every rule; raises WorkbookError for a file that cannot be used."""
     with round_.file.open("rb") as file:
-        sheet = open_sheet(file)
+        sheet = open_sheet(file, local_path(round_.file))
         round_.start(total=sheet.row_count)
         read = RowReader(sheet.layout).read(sheet.rows(), progress=round_.advance)
         layout, sheet_name = sheet.layout, sheet.name
@@ -109,7 +109,8 @@ def validate_round(round_: IdentificationRound) -> None:
     del checked  # the rows are stored; the error report reads the sheet again
     round_.finish(
         validated_at=timezone.now(), problem="", error_report=report.error_report(round_, findings) if findings else "",
-        preview_digest=digest(changes) if fields["status"] == RoundStatus.VALIDATED else "", **counts(changes), **fields,
+        preview_digest=digest(changes) if fields["status"] == RoundStatus.VALIDATED else "",
+        **counts(changes), **fields,
     )
 
 

@@ -1,4 +1,4 @@
-"""Celery tasks of identification rounds, routed to the "imports" queue (CELERY_TASK_ROUTES); each gets the round's id."""
+"""Celery tasks of identification rounds, routed to the "imports" queue by CELERY_TASK_ROUTES; each gets an id."""
 import logging
 
 from celery import shared_task

@@ -75,7 +75,9 @@ class RoundWriter:
         VillageGroup.objects.bulk_create(
             [VillageGroup(village_id=village_id, name=name) for village_id, name in missing], ignore_conflicts=True
         )
-        created = VillageGroup.objects.filter(village_id__in={v for v, _n in missing}, name__in={n for _v, n in missing})
+        created = VillageGroup.objects.filter(
+            village_id__in={village for village, _name in missing}, name__in={name for _village, name in missing}
+        )
         return {**groups, **{(g.village_id, g.name): g.pk for g in created}}
 
     def write_households(self, plan: WritePlan, villages: dict, group_ids: dict) -> None:
@@ -114,7 +116,8 @@ class RoundWriter:
 
     def write_members(self, plan: WritePlan) -> None:
         operations = [
-            *(("deactivate", pk, "", "", reason, *(None,) * len(MEMBER_STATE)) for pk, reason in plan.member_deactivations),
+            *(("deactivate", pk, "", "", reason, *[None] * len(MEMBER_STATE))
+              for pk, reason in plan.member_deactivations),
             *(("demote", pk, "", "", "", *values) for pk, values in plan.member_demotions),
             *(("update", pk, "", "", "", *values) for pk, values in plan.member_updates),
             *(("insert", None, number, id_number, "", *values) for number, id_number, values in plan.member_inserts),

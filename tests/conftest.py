@@ -38,8 +38,7 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)  # so that -m "not browser" is reliable
         own = item.get_closest_marker("django_db")
         arguments = dict(own.kwargs) if own else {}
-        # A celery_worker test is transactional: the worker thread has its own connection, so it sees only
-        # committed rows.
+        # A celery_worker test is transactional: the worker thread's own connection sees only committed rows.
         if (
             item.get_closest_marker("celery_worker") or arguments.get("transaction")
             or {"transactional_db", "live_server"} & set(item.fixturenames)
@@ -129,7 +128,7 @@ def browser_viewport():
 
 @pytest.fixture
 def browser_page(browser_viewport, monkeypatch):
-    """A page of Debian's headless Chromium driven by Playwright: Chinese locale, Shanghai time; marks the test `browser`.
+    """A page of Debian's headless Chromium via Playwright: Chinese locale, Shanghai time; marks the test `browser`.
 
     Playwright starts and stops with each test (about 0.7 s): its sync API keeps an event loop running in this
     thread, under which Django refuses ORM calls (hence DJANGO_ALLOW_ASYNC_UNSAFE) and asgiref hands the thread

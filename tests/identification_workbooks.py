@@ -153,7 +153,7 @@ class RoundBuilder:
             "required": lambda: child.update({"民族": ""}),
             "code_list": lambda: child.update({"健康状况": "很好"}),
             "too_long": lambda: child.update({"姓名": "长" * 40}),
-            "id_invalid": lambda: child.update({"证件号码": child["证件号码"][:17] + ("0" if child["证件号码"][17] != "0" else "1")}),
+            "id_invalid": lambda: child.update({"证件号码": child["证件号码"][:17] + "01"[child["证件号码"][17] == "0"]}),
             "id_as_number": lambda: child.update({"证件号码": int(child["证件号码"][:15])}),
             "sex_vs_id": lambda: child.update({"性别": "女" if child["性别"] == "男" else "男"}),
             "birth_date_vs_id": lambda: child.update({"出生日期": "2000-01-01"}),

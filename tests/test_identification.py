@@ -28,7 +28,9 @@ def media_in_tmp(settings, tmp_path):
 
 def register_counts() -> dict:
     """Rows and history rows of everything a round may write."""
-    counts = {model.__name__: (model.objects.count(), model.history.count()) for model in (Household, Member, IncomeRecord)}
+    counts = {
+        model.__name__: (model.objects.count(), model.history.count()) for model in (Household, Member, IncomeRecord)
+    }
     counts["VillageGroup"] = VillageGroup.objects.count()
     return counts
 
@@ -122,7 +124,8 @@ def test_it_accepts_known_aliases_and_other_column_orders(county):
     aliases = {"证件号码": "身份证号码", "户编号": "户码", "务工时间(月)": "务工时间"}
     order = list(reversed(range(len(HEADERS))))
     content = write_workbook(
-        [[row[i] for i in order] for row in builder.rows()], headers=[aliases.get(HEADERS[i], HEADERS[i]) for i in order]
+        [[row[i] for i in order] for row in builder.rows()],
+        headers=[aliases.get(HEADERS[i], HEADERS[i]) for i in order],
     )
     round_ = checked_round(county.users.county_staff, content)
     assert round_.status == RoundStatus.VALIDATED and round_.rows == 6 and round_.new_households == 2

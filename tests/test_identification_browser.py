@@ -1,4 +1,4 @@
-"""End to end in headless Chromium: a township cadre uploads a round, reads the preview, commits, finds the households."""
+"""End to end in headless Chromium: a township cadre uploads a round, reads the preview, commits, sees the households."""
 import pytest
 
 from households.models import Household
