@@ -22,6 +22,14 @@ class HouseholdListView(generic.ObjectListView):
     filterset_class = HouseholdFilterSet
     page_name = "household"
     template_name = "households/household_list.html"
+    primary_filters = ("q", "township", "village", "attribute", "main_cause")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["more_filters_used"] = any(
+            self.request.GET.get(name) for name in self.filterset.form.fields if name not in self.primary_filters
+        )
+        return context
 
     def decorate(self, queryset):
         return queryset.with_summary()

@@ -78,6 +78,12 @@ class Sheet:
         end = self._calamine_sheet.end
         return max(0, end[0] - self.layout.header_row) if end else 0
 
+    @property
+    def last_column(self) -> int:
+        """The 0-based index of the sheet's last used column (absolute, like A1 notation)."""
+        end = self._calamine_sheet.end
+        return end[1] if end else 0
+
 
 def local_path(field_file) -> str | None:
     """A stored file's path when the storage keeps it on this machine's disk (None for remote storages)."""
@@ -97,7 +103,7 @@ def open_sheet(file, path: str | None = None) -> Sheet:
     file.seek(0)
     try:
         archive = zipfile.ZipFile(file)
-        sheet_parts = _sheet_parts(archive)
+        parts = sheet_parts(archive)
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError):
         raise WorkbookError(_("文件已损坏或不是有效的xlsx工作簿,请在Excel中重新保存后上传。")) from None
     file.seek(0)
@@ -109,7 +115,7 @@ def open_sheet(file, path: str | None = None) -> Sheet:
     name, calamine_sheet, layout = _choose_sheet(book)
     _check_layout(layout, name)
     _check_merged(calamine_sheet, layout)
-    formulas = _formula_cells(archive, sheet_parts[name])
+    formulas = _formula_cells(archive, parts[name])
     if formulas:
         raise WorkbookError(
             _("工作表含有公式(单元格%(cells)s等)。请选中全部数据,复制后“选择性粘贴→数值”,保存后再上传。")
@@ -119,7 +125,7 @@ def open_sheet(file, path: str | None = None) -> Sheet:
     return Sheet(name=name, layout=layout, first_column=first_column, _calamine_sheet=calamine_sheet)
 
 
-def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name → path of its XML part inside the archive."""
     workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
     rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))

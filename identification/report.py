@@ -1,27 +1,36 @@
 """Workbooks the round pages hand out: the blank template and the error report.
 
-The error report is the uploaded sheet, every row as it was, with a 校验结果 column
-added that lists the row's errors and warnings; it is written with openpyxl's
-write-only mode (constant memory) once, when the round is checked.
+The error report is the uploaded workbook itself with one column added to the round
+sheet: 校验结果, listing each row's errors and warnings. The sheet's XML is copied as a
+stream and a cell appended to the rows concerned, so every cell keeps its value and
+format, the memory used stays flat and a 100,000-row sheet takes seconds (rewriting
+it cell by cell with openpyxl's write-only mode took ~35 s and another calamine read).
 """
 import io
+import re
 import tempfile
+import zipfile
 from collections import defaultdict
+from xml.sax.saxutils import escape
 
 from django.core.files import File
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .choices import Severity
 from .columns import SHEET_NAME, TEMPLATE_COLUMNS, Code, Codes, IdNumberCell, Pattern
-from .reader import column_letter, local_path, open_sheet
+from .reader import column_letter, sheet_parts
 
 HEADER_FILL = PatternFill("solid", fgColor="F2DCDB")
-ERROR_FONT = Font(color="B42318")
 TEMPLATE_ROWS = 20000  # rows given text format and drop-down lists
+READ_CHUNK = 1 << 20
+ROW_START = re.compile(rb"<((?:\w+:)?)row\b([^>]*?)(/?)>")
+ROW_NUMBER = re.compile(rb'\br="(\d+)"')
+SPANS = re.compile(rb'\sspans="[^"]*"')  # a hint of the columns a row uses; dropped where a cell is added
+DIMENSION = re.compile(rb'(<(?:\w+:)?dimension\b[^>]*\bref="[A-Z]+[0-9]+:)([A-Z]+)([0-9]+")')
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not allowed in XML 1.0
 
 
 def template_workbook() -> bytes:
@@ -62,39 +71,68 @@ def template_workbook() -> bytes:
     return buffer.getvalue()
 
 
-def error_report(round_, findings) -> str:
-    """Write the uploaded sheet plus a 校验结果 column to storage; returns the stored file's name."""
-    by_row = defaultdict(list)
+def error_report(round_, findings, sheet_name: str, header_row: int, last_column: int) -> str:
+    """Store the uploaded workbook with a 校验结果 cell after the last column of each row that has findings.
+
+    `header_row` is the header's 0-based row, `last_column` the sheet's last 0-based column. Returns the file's name.
+    """
+    texts = defaultdict(list)
     for item in findings:
-        prefix = _("【错误】") if item.rule.severity == Severity.ERROR else _("【警告】")
-        by_row[item.row].append(prefix + item.message)
-    book = Workbook(write_only=True)
-    sheet_out = book.create_sheet(SHEET_NAME)
-    with round_.file.open("rb") as file:
-        sheet = open_sheet(file, local_path(round_.file))
-        header_row, pad = sheet.layout.header_row, [None] * sheet.first_column
-        for index, cells in enumerate(sheet.all_rows()):
-            if index < header_row:
-                sheet_out.append([*pad, *cells])
-                continue
-            if index == header_row:
-                extra = _result_cell(sheet_out, _("校验结果"), bold=True)
-            else:
-                messages = by_row.get(index + 1)
-                extra = _result_cell(sheet_out, ";".join(messages)) if messages else None
-            sheet_out.append([*pad, *cells, extra])
-    if None in by_row:
-        sheet_file = book.create_sheet(_("文件问题"))
-        for message in by_row[None]:
-            sheet_file.append([message])
-    with tempfile.TemporaryFile() as temporary:
-        book.save(temporary)
+        if item.row is not None:  # file-level warnings are on the round page
+            prefix = _("【错误】") if item.rule.severity == Severity.ERROR else _("【警告】")
+            texts[item.row].append(prefix + item.message)
+    cells = {row: ";".join(messages) for row, messages in texts.items()}
+    cells[header_row + 1] = _("校验结果")
+    column = column_letter(last_column + 1)
+    with round_.file.open("rb") as file, tempfile.TemporaryFile() as temporary:
+        source = zipfile.ZipFile(file)
+        part = sheet_parts(source)[sheet_name]
+        with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in source.infolist():
+                if info.filename == part:
+                    with source.open(info) as stream, target.open(info.filename, "w") as out:
+                        _add_column(stream, out, cells, column)
+                else:
+                    target.writestr(info, source.read(info))
         temporary.seek(0)
         name = round_.error_report.field.generate_filename(round_, f"round-{round_.pk}-errors.xlsx")
         return round_.error_report.storage.save(name, File(temporary))
 
 
-def _result_cell(sheet, text: str, bold: bool = False) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=text)
-    cell.font = Font(bold=True, color="B42318") if bold else ERROR_FONT
-    return cell
+def _add_column(stream, out, cells: dict, column: str) -> None:
+    """Copy a sheet's XML, appending an inline-string cell in `column` to the rows named in `cells` (row → text)."""
+    buffer, next_row, dimension_done = b"", 1, False
+    while True:
+        chunk = stream.read(READ_CHUNK)
+        buffer += chunk
+        if not dimension_done and (b"sheetData" in buffer or not chunk):  # the dimension comes before the data
+            buffer, dimension_done = DIMENSION.sub(rb"\g<1>" + column.encode() + rb"\g<3>", buffer, count=1), True
+        pieces, position = [], 0
+        while match := ROW_START.search(buffer, position):
+            prefix, attributes, empty = match.groups()
+            close_tag = b"</" + prefix + b"row>"
+            close = match.end() if empty else buffer.find(close_tag, match.end())
+            if close < 0:
+                break  # the rest of this row is in the next chunk
+            number = ROW_NUMBER.search(attributes)
+            row = int(number.group(1)) if number else next_row
+            next_row, end = row + 1, close + (0 if empty else len(close_tag))
+            pieces.append(buffer[position:match.start()])
+            text = cells.get(row)
+            if text is None:
+                pieces.append(buffer[match.start():end])
+            else:
+                cell = (f'<{{p}}c r="{column}{row}" t="inlineStr"><{{p}}is><{{p}}t>{_xml_text(text)}</{{p}}t>'
+                        f"</{{p}}is></{{p}}c>").replace("{p}", prefix.decode()).encode()
+                inner = b"" if empty else buffer[match.end():close]
+                pieces.append(b"<" + prefix + b"row" + SPANS.sub(b"", attributes) + b">" + inner + cell + close_tag)
+            position = end
+        out.write(b"".join(pieces))
+        buffer = buffer[position:]
+        if not chunk:
+            out.write(buffer)
+            return
+
+
+def _xml_text(text: str) -> str:
+    return escape(CONTROL_CHARACTERS.sub("", text))

@@ -44,6 +44,8 @@ class Checked:
     numbers_by_row: dict  # sheet row → household number, for the issue list
     baseline: Baseline
     sheet_name: str
+    header_row: int  # 0-based, and the sheet's last 0-based column: where the error report adds its column
+    last_column: int
 
     @property
     def errors(self) -> int:
@@ -56,7 +58,7 @@ def check(round_: IdentificationRound) -> Checked:
         sheet = open_sheet(file, local_path(round_.file))
         round_.start(total=sheet.row_count)
         read = RowReader(sheet.layout).read(sheet.rows(), progress=round_.advance)
-        layout, sheet_name = sheet.layout, sheet.name
+        layout, sheet_name, last_column = sheet.layout, sheet.name, sheet.last_column
         del sheet  # calamine's copy of the sheet is the largest thing held: free it before the register loads
     findings = [finding("unknown_column", header=header) for header in layout.unknown]
     findings += [finding("missing_column", header=column.header) for column in layout.missing_optional]
@@ -64,7 +66,7 @@ def check(round_: IdentificationRound) -> Checked:
     baseline = load_baseline(round_)
     findings += registry_findings(read.households, baseline)
     numbers = {person.row: person.household_number for person in read.persons}
-    return Checked(read.households, findings, read.rows, numbers, baseline, sheet_name)
+    return Checked(read.households, findings, read.rows, numbers, baseline, sheet_name, layout.header_row, last_column)
 
 
 def registry_findings(households: dict, baseline: Baseline) -> list:
@@ -105,10 +107,12 @@ def validate_round(round_: IdentificationRound) -> None:
         changes = preview(checked.households, checked.baseline)[1]
         fields.update(status=RoundStatus.VALIDATED, checked_rows=staging.save(round_, checked.households))
     _store_changes(round_, changes)
-    findings = checked.findings
-    del checked  # the rows are stored; the error report reads the sheet again
+    report_file = (
+        report.error_report(round_, checked.findings, checked.sheet_name, checked.header_row, checked.last_column)
+        if checked.findings else ""
+    )
     round_.finish(
-        validated_at=timezone.now(), problem="", error_report=report.error_report(round_, findings) if findings else "",
+        validated_at=timezone.now(), problem="", error_report=report_file,
         preview_digest=digest(changes) if fields["status"] == RoundStatus.VALIDATED else "",
         **counts(changes), **fields,
     )

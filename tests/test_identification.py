@@ -236,11 +236,12 @@ def test_each_seeded_error_is_reported_on_its_row_and_nothing_else(county):
     assert set(round_.issues.filter(severity="warning").values_list("rule", flat=True)) == {"id_notice"}
     assert register_counts() == before
     report = load_workbook(round_.error_report.path, read_only=True)["识别数据"]
-    values = list(report.iter_rows(values_only=True))
-    assert values[0][-1] == "校验结果"
-    flagged = {index + 1 for index, row in enumerate(values) if row[-1]}
+    result = len(HEADERS)  # the column after the last one
+    values = [[*row, *[None] * (result + 1 - len(row))] for row in report.iter_rows(values_only=True)]
+    assert values[0][result] == "校验结果" and len(values) == 1 + builder_rows(builder)
+    flagged = {index + 1 for index, row in enumerate(values[1:], start=1) if row[result]}
+    assert flagged == set(round_.issues.exclude(row=None).values_list("row", flat=True))
     assert {row for row, _rule in builder.expected} <= flagged
-    assert len(values) == 1 + builder_rows(builder)
 
 
 def builder_rows(builder) -> int:
@@ -392,3 +393,26 @@ def test_text_with_quotes_commas_backslashes_and_line_breaks_is_written_as_it_wa
     assert household.group.name == '东,"新"\\片'
     child = household.members.get(id_number=rows[2]["证件号码"])
     assert child.name == "王\n小二" and child.work_status == "" and child.disability_grade is None
+
+
+def test_the_error_report_cell_is_added_to_every_form_of_row(monkeypatch):
+    """Prefixed elements, self-closing rows, rows without r= and spans=, cut anywhere between two reads."""
+    from identification import report
+
+    monkeypatch.setattr(report, "READ_CHUNK", 7)
+    sheet = (
+        '<x:worksheet xmlns:x="s"><x:dimension ref="A1:B3"/><x:sheetData>'
+        '<x:row r="1" spans="1:2"><x:c r="A1" t="s"><x:v>0</x:v></x:c></x:row><x:row r="2"/>'
+        '<x:row><x:c><x:v>3</x:v></x:c></x:row><x:row r="4"><x:c r="A4"><x:v>4</x:v></x:c></x:row>'
+        '</x:sheetData></x:worksheet>'
+    ).encode()
+    out = io.BytesIO()
+    report._add_column(io.BytesIO(sheet), out, {1: "校验结果", 2: "a<b&c\x01", 3: "三"}, "C")
+    cell = '<x:c r="C{row}" t="inlineStr"><x:is><x:t>{text}</x:t></x:is></x:c>'
+    assert out.getvalue().decode() == (
+        '<x:worksheet xmlns:x="s"><x:dimension ref="A1:C3"/><x:sheetData>'
+        f'<x:row r="1"><x:c r="A1" t="s"><x:v>0</x:v></x:c>{cell.format(row=1, text="校验结果")}</x:row>'
+        f'<x:row r="2">{cell.format(row=2, text="a&lt;b&amp;c")}</x:row>'
+        f'<x:row><x:c><x:v>3</x:v></x:c>{cell.format(row=3, text="三")}</x:row>'
+        '<x:row r="4"><x:c r="A4"><x:v>4</x:v></x:c></x:row></x:sheetData></x:worksheet>'
+    )

@@ -1,11 +1,16 @@
 """Coverage of pairing, postings and visits in the user's area: who is visited and who is forgotten.
 
-Each report is one set-based query (counts in correlated subqueries, no query per row), and every
-queryset it reads goes through restrict(user), so a township sees only its township.
+Every queryset a report reads goes through restrict(user), so a township sees only its township.
+Reports are set-based and bounded for a whole county (250k households, millions of visits): gaps are
+anti-joins (NOT EXISTS / NOT IN), counts per cadre are grouped once and joined once, and the lists are
+paged (the views show one page of each), so the per-row lookups that remain — a household's head, a
+village's counts — run for the rows of one page only.
 """
 import datetime
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from households.choices import Status
@@ -31,29 +36,76 @@ def policy_for(user) -> VisitPolicy:
     return VisitPolicy.for_county(county.pk) if county else VisitPolicy()
 
 
-def visits_per_cadre(user, date_from: datetime.date, date_to: datetime.date, today: datetime.date):
-    """Cadres paired or visiting in the area: active pairings, done visits and households visited in the period."""
-    visits = Visit.objects.restrict(user).done().filter(
-        visitor=OuterRef("pk"), actual_date__gte=date_from, actual_date__lte=date_to
-    )
-    pairings = Pairing.objects.restrict(user).active(today).filter(cadre=OuterRef("pk"))
-    return (
-        Cadre.objects.restrict(user)
-        .annotate(
-            paired_count=count_of(pairings, "cadre"),
-            visit_count=count_of(visits, "visitor"),
-            visited_households=count_of(visits, "visitor", "household", distinct=True),
+def done_between(user, date_from: datetime.date, date_to: datetime.date):
+    """Done visits in the user's area with their date in the period (read through the partial index on done dates)."""
+    return Visit.objects.restrict(user).done().filter(actual_date__gte=date_from, actual_date__lte=date_to)
+
+
+class CadreVisits:
+    """Cadres with active pairings or done visits in the area: pairings, visits and households visited in the period.
+
+    Fewest visits first. A cadre is reached through the area's pairings and visits (both restricted), so a
+    cadre from elsewhere who visited households of the area is counted here, as the visit list shows them.
+    A sequence for django's Paginator: count() and slices, each one query in which the pairings and the
+    visits are each grouped by cadre once and joined to the cadres (no count per cadre over the county).
+    """
+
+    SQL = """
+        SELECT cadre.id, cadre.name, cadre.work_unit, cadre.phone,
+               COALESCE(paired.n, 0) AS paired_count, COALESCE(visited.n, 0) AS visit_count,
+               COALESCE(visited.households, 0) AS visited_households
+        FROM {cadre} cadre
+        LEFT JOIN ({paired}) paired ON paired.cadre_key = cadre.id
+        LEFT JOIN ({visited}) visited ON visited.cadre_key = cadre.id
+        WHERE paired.cadre_key IS NOT NULL OR visited.cadre_key IS NOT NULL
+        ORDER BY visit_count, cadre.name, cadre.id
+    """
+
+    def __init__(self, user, date_from: datetime.date, date_to: datetime.date, today: datetime.date):
+        self.pairings = Pairing.objects.restrict(user).active(today).order_by()
+        self.visits = done_between(user, date_from, date_to).order_by()
+
+    def count(self) -> int:
+        return self.pairings.values("cadre").union(self.visits.values("visitor")).count()
+
+    def __getitem__(self, window: slice) -> list[Cadre]:
+        paired = self.pairings.values(cadre_key=F("cadre")).annotate(n=Count("pk"))
+        visited = self.visits.values(cadre_key=F("visitor")).annotate(
+            n=Count("pk"), households=Count("household", distinct=True)
         )
-        .filter(Q(paired_count__gt=0) | Q(visit_count__gt=0))
-        .order_by("visit_count", "name", "pk")
-    )
+        try:
+            paired_sql, paired_params = paired.query.sql_with_params()
+            visited_sql, visited_params = visited.query.sql_with_params()
+        except EmptyResultSet:  # restrict() gave the user nothing
+            return []
+        sql = self.SQL.format(
+            cadre=connection.ops.quote_name(Cadre._meta.db_table), paired=paired_sql, visited=visited_sql
+        )
+        params = [*paired_params, *visited_params]
+        start = window.start or 0
+        if window.stop is not None:
+            sql += " LIMIT %s OFFSET %s"
+            params += [window.stop - start, start]
+        elif start:
+            raise ValueError("an open-ended slice must start at 0")
+        return list(Cadre.objects.raw(sql, params))
+
+    def __iter__(self):
+        return iter(self[:])
+
+
+def visits_per_cadre(user, date_from: datetime.date, date_to: datetime.date, today: datetime.date) -> CadreVisits:
+    """Cadres paired or visiting in the area: active pairings, done visits and households visited in the period."""
+    return CadreVisits(user, date_from, date_to, today)
 
 
 def visits_per_village(user, date_from: datetime.date, date_to: datetime.date):
-    """Villages of the area: households to support, done visits and households visited in the period."""
-    visits = Visit.objects.restrict(user).done().filter(
-        household__village=OuterRef("pk"), actual_date__gte=date_from, actual_date__lte=date_to
-    )
+    """Villages of the area: households to support, done visits and households visited in the period.
+
+    The counts are per-village subqueries, ordered on plain columns: page the result (PostgreSQL then
+    evaluates them for the page's rows only).
+    """
+    visits = done_between(user, date_from, date_to).filter(household__village=OuterRef("pk"))
     supported = Household.objects.filter(village=OuterRef("pk"), status__in=SUPPORTED_STATUSES)
     return (
         Village.objects.restrict(user)
@@ -78,14 +130,18 @@ def households_without_pairing(user, today: datetime.date):
 
 
 def pairings_without_visit(user, days: int, today: datetime.date):
-    """Active pairings, begun at least `days` ago, whose cadre has not visited the household in the last `days` days."""
+    """Active pairings, begun at least `days` ago, whose cadre has not visited the household in the last `days` days.
+
+    An anti-join on the visits since the cutoff; each row's last visit (older, or none) is looked up for
+    the rows shown only.
+    """
     cutoff = today - datetime.timedelta(days=days)
-    last = Visit.objects.done().filter(household=OuterRef("household"), visitor=OuterRef("cadre"))
+    by_cadre = Visit.objects.done().filter(household=OuterRef("household"), visitor=OuterRef("cadre"))
     return (
         Pairing.objects.restrict(user).active(today)
         .filter(start_date__lte=cutoff)
-        .annotate(last_visited=Subquery(last.order_by("-actual_date").values("actual_date")[:1]))
-        .filter(Q(last_visited__isnull=True) | Q(last_visited__lte=cutoff))
+        .exclude(Exists(by_cadre.filter(actual_date__gt=cutoff)))
+        .annotate(last_visited=Subquery(by_cadre.order_by("-actual_date").values("actual_date")[:1]))
         .select_related("cadre", "household__village__township")
         .order_by("household__village__code", "household__number", "cadre__name")
     )
@@ -93,24 +149,30 @@ def pairings_without_visit(user, days: int, today: datetime.date):
 
 def poor_villages_without_posting(user, today: datetime.date):
     """Poor villages lacking a first secretary in post today, or a resident work team (annotated with both)."""
-    secretary = FirstSecretaryPosting.objects.active(today).filter(village=OuterRef("pk"))
-    team = WorkTeamMembership.objects.active(today).filter(village=OuterRef("pk"))
+    secretaries = FirstSecretaryPosting.objects.active(today)
+    team = WorkTeamMembership.objects.active(today)
     return (
         Village.objects.restrict(user)
         .filter(is_poor=True)
+        .exclude(Q(pk__in=secretaries.values("village")) & Q(pk__in=team.values("village")))
         .select_related("township")
-        .annotate(has_secretary=Exists(secretary), team_size=count_of(team, "village"))
-        .filter(Q(has_secretary=False) | Q(team_size=0))
+        .annotate(
+            has_secretary=Exists(secretaries.filter(village=OuterRef("pk"))),
+            team_size=count_of(team.filter(village=OuterRef("pk")), "village"),
+        )
         .order_by("township__code", "code")
     )
 
 
 def overloaded_cadres(user, threshold: int, today: datetime.date):
-    """Cadres with more than `threshold` active pairings in the user's area."""
-    pairings = Pairing.objects.restrict(user).active(today).filter(cadre=OuterRef("pk"))
+    """Cadres with more than `threshold` active pairings in the user's area: one grouped query over the pairings.
+
+    Rows are dicts (cadre, name, work_unit, paired_count); a cadre paired in the area is one the user may see.
+    """
     return (
-        Cadre.objects.restrict(user)
-        .annotate(paired_count=count_of(pairings, "cadre"))
+        Pairing.objects.restrict(user).active(today).order_by()
+        .values("cadre", name=F("cadre__name"), work_unit=F("cadre__work_unit"))
+        .annotate(paired_count=Count("pk"))
         .filter(paired_count__gt=threshold)
-        .order_by("-paired_count", "name")
+        .order_by("-paired_count", "name", "cadre")
     )

@@ -144,11 +144,17 @@ class RescheduleForm(forms.Form):
 
 
 class CoverageForm(forms.Form):
-    """The period and thresholds of the coverage reports; defaults come from the county's visit policy."""
+    """The period and thresholds of the coverage reports; defaults come from the county's visit policy.
+
+    The period (default: the last visit interval) and the days without a visit are capped at
+    MAX_PERIOD_DAYS, so that a report reads at most a year of visits.
+    """
+
+    MAX_PERIOD_DAYS = 366
 
     date_from = forms.DateField(label=_("起始日期"), required=False, widget=DateInput())
     date_to = forms.DateField(label=_("截止日期"), required=False, widget=DateInput())
-    days = forms.IntegerField(label=_("未走访天数"), min_value=1, max_value=3660, required=False)
+    days = forms.IntegerField(label=_("未走访天数"), min_value=1, max_value=MAX_PERIOD_DAYS, required=False)
     threshold = forms.IntegerField(label=_("结对户数上限"), min_value=1, max_value=1000, required=False)
 
     def __init__(self, data, *, policy, today: datetime.date):
@@ -162,9 +168,22 @@ class CoverageForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_from"] > cleaned["date_to"]:
-            self.add_error("date_to", _("截止日期不能早于起始日期。"))
+        if "date_from" not in cleaned or "date_to" not in cleaned:  # one is not a date (its own error)
+            cleaned.pop("date_from", None)
+            cleaned.pop("date_to", None)  # the default period, never a period open at one end
+            return cleaned
+        start = cleaned["date_from"] or self.defaults["date_from"]
+        end = cleaned["date_to"] or self.defaults["date_to"]
+        if start > end:
+            self._refuse_period(_("截止日期不能早于起始日期。"))
+        elif (end - start).days > self.MAX_PERIOD_DAYS:
+            self._refuse_period(_("统计期不能超过%(days)s天。") % {"days": self.MAX_PERIOD_DAYS})
         return cleaned
+
+    def _refuse_period(self, message):
+        """An invalid period: the error on the end date, and both dates back to the default period."""
+        self.add_error("date_to", message)
+        self.cleaned_data.pop("date_from", None)
 
     def values(self) -> dict:
         """The chosen values, each falling back to its default when empty or invalid."""

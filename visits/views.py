@@ -2,6 +2,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,7 +19,7 @@ from .forms import CoverageForm, RescheduleForm, VisitForm
 from .models import Visit, VisitHousehold, VisitPhoto
 
 RECENT_VISITS = 10
-GAP_ROWS_SHOWN = 500
+SECTION_ROWS = 50  # rows per page of each coverage report section
 
 
 class MyHouseholdsView(generic.ObjectListView):
@@ -137,9 +138,13 @@ def photo(request, pk):
     return response
 
 
-def _first_rows(queryset, limit: int = GAP_ROWS_SHOWN) -> dict:
-    """A long gap list for a page: its size and its first `limit` rows."""
-    return {"count": queryset.count(), "rows": queryset[:limit], "limit": limit}
+def _section(request, rows, name: str) -> dict:
+    """One page of a coverage report section: its number is the `<name>_page` parameter, the other parameters kept."""
+    param = f"{name}_page"
+    query = request.GET.copy()
+    query.pop(param, None)
+    page = Paginator(rows, SECTION_ROWS).get_page(request.GET.get(param))
+    return {"page": page, "param": param, "anchor": name, "query_string": query.urlencode()}
 
 
 @generic.area_scoped
@@ -150,16 +155,16 @@ def coverage_report(request):
     form = CoverageForm(request.GET or None, policy=coverage.policy_for(request.user), today=today)
     chosen = form.values()
     period = chosen["date_from"], chosen["date_to"]
-    context = {
-        "form": form,
-        "chosen": chosen,
-        "per_cadre": coverage.visits_per_cadre(request.user, *period, today),
-        "per_village": coverage.visits_per_village(request.user, *period),
-        "unpaired": _first_rows(coverage.households_without_pairing(request.user, today)),
-        "unvisited": _first_rows(coverage.pairings_without_visit(request.user, chosen["days"], today)),
+    sections = {
+        "unpaired": coverage.households_without_pairing(request.user, today),
+        "unvisited": coverage.pairings_without_visit(request.user, chosen["days"], today),
         "unposted": coverage.poor_villages_without_posting(request.user, today),
         "overloaded": coverage.overloaded_cadres(request.user, chosen["threshold"], today),
+        "cadres": coverage.visits_per_cadre(request.user, *period, today),
+        "villages": coverage.visits_per_village(request.user, *period),
     }
+    context = {name: _section(request, rows, name) for name, rows in sections.items()}
+    context.update(form=form, chosen=chosen)
     return render(request, "visits/coverage.html", context)
 
 
