@@ -63,9 +63,10 @@ def measured(function):
     }
 
 
-def django_ready(url: str):
+def django_ready(url: str, workdir: str):
     from exit_check import setup_django
 
+    os.environ["MEDIA_ROOT"] = str(Path(workdir) / "media")  # uploads and reports stay out of the project
     setup_django(url)
 
 
@@ -185,7 +186,7 @@ def setup_area(url: str, workdir: str) -> None:
     from exit_check import recreate_database
 
     recreate_database(url, reuse=False)
-    django_ready(url)
+    django_ready(url, workdir)
     from django.core.management import call_command
 
     from povertyapp.roles import Role
@@ -199,13 +200,15 @@ def setup_area(url: str, workdir: str) -> None:
     Village.objects.create(township=outside, name="乙村", code=outside_code)
     factories.user(Role.COUNTY_STAFF, username=COUNTY_STAFF)
     factories.user(Role.TOWNSHIP_CADRE, township=inside, username=CADRE)
-    round_step(url, "乙镇 精准识别", str(Path(workdir) / "outside.xlsx"), COUNTY_STAFF, "precise", True, ready=True)
+    round_step(url, workdir, "乙镇 精准识别", "outside.xlsx", COUNTY_STAFF, "precise", True, ready=True)
 
 
-def round_step(url: str, label: str, path: str, username: str, kind: str, commit: bool, ready: bool = False) -> dict:
+def round_step(url: str, workdir: str, label: str, name: str, username: str, kind: str, commit: bool,
+               ready: bool = False) -> dict:
     """One round as the Celery tasks run it: validate (with the preview), then commit."""
     if not ready:
-        django_ready(url)
+        django_ready(url, workdir)
+    path = str(Path(workdir) / name)
     from django.contrib.auth import get_user_model
     from django.core.files import File
 
@@ -240,9 +243,10 @@ def round_step(url: str, label: str, path: str, username: str, kind: str, commit
     return step
 
 
-def import_export_step(url: str, path: str, rows: int) -> dict:
+def import_export_step(url: str, workdir: str, name: str, rows: int) -> dict:
     """django-import-export 4 ModelResources with default options over the first `rows` rows (rolled back)."""
-    django_ready(url)
+    django_ready(url, workdir)
+    path = str(Path(workdir) / name)
     import tablib
     from django.db import transaction
     from import_export import resources
@@ -348,18 +352,18 @@ def main():
     print(f"  seeded errors: {len(expected):,} in {len(generated['seeded'])} kinds "
           f"({', '.join(f'{kind} {n}' for kind, n in sorted(generated['seeded'].items()))})")
     in_child(setup_area, url, str(workdir))
-    path = {name: str(workdir / f"{name}-{args.rows}.xlsx") for name in ("first", "lookback", "errors")}
+    name = {kind: f"{kind}-{args.rows}.xlsx" for kind in ("first", "lookback", "errors")}
     load = os.getloadavg()[0]
     print(f"\nOn {os.cpu_count()} CPUs, load average {load:.1f} at the start (seconds are wall clock):", flush=True)
-    ie = in_child(import_export_step, url, path["first"], args.ie_rows)
-    first = in_child(round_step, url, "1 精准识别", path["first"], CADRE, "precise", True)
+    ie = in_child(import_export_step, url, str(workdir), name["first"], args.ie_rows)
+    first = in_child(round_step, url, str(workdir), "1 精准识别", name["first"], CADRE, "precise", True)
     show("1 精准识别", first)
-    second = in_child(round_step, url, "2 回头看", path["lookback"], CADRE, "look_back", True)
+    second = in_child(round_step, url, str(workdir), "2 回头看", name["lookback"], CADRE, "look_back", True)
     show("2 回头看", second)
-    again = in_child(round_step, url, "3 回头看 again", path["lookback"], CADRE, "look_back", True)
+    again = in_child(round_step, url, str(workdir), "3 回头看 again", name["lookback"], CADRE, "look_back", True)
     show("3 same file again", again)
     print(f"  {'':<20} register and history rows unchanged: {again['unchanged']}")
-    broken = in_child(round_step, url, "4 回头看 1% errors", path["errors"], CADRE, "look_back", False)
+    broken = in_child(round_step, url, str(workdir), "4 回头看 1% errors", name["errors"], CADRE, "look_back", False)
     show("4 with 1% errors", broken)
     found = {tuple(item) for item in broken["errors_found"]}
     missed, false = sorted(expected - found), sorted(found - expected)

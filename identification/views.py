@@ -21,9 +21,8 @@ from povertyapp.models import PersonalDataAccess
 
 from . import report
 from .choices import ChangeKind, RoundStatus, Severity
-from .diff import compare
+from .diff import compare, label, shown
 from .forms import RoundUploadForm
-from .diff import label, shown
 from .models import IdentificationRound, RoundChange
 from .services import snapshot_states
 from .tasks import commit_round_task, validate_round_task
@@ -93,7 +92,7 @@ class RoundDetailView(generic.ObjectDetailView):
                 (row, mask_id_number(row.id_number), _masked_lines(row.detail)) if isinstance(row, RoundChange)
                 else (row, "", []) for row in page
             ],
-            query_string=f"show={show}", running=running, may_download_report=sees_personal_data(self.request.user),
+            query_string=f"show={show}&severity={self.request.GET.get('severity', '')}", running=running, may_download_report=sees_personal_data(self.request.user),
             progress_url=reverse("identification:progress", args=[round_.pk]),
             may_commit=context["can_change"] and round_.status == RoundStatus.VALIDATED and not running
             and not round_.errors,
@@ -107,8 +106,8 @@ class RoundDetailView(generic.ObjectDetailView):
 def _masked_lines(detail: dict) -> list:
     """A changed household's field lines (subject, label, old, new), phone numbers masked."""
     return [
-        [subject, label, *(mask_phone(value) if field == "phone" and value != "—" else value for value in (old, new))]
-        for subject, field, label, old, new in detail.get("lines", [])
+        [subject, title, *(mask_phone(value) if field == "phone" and value != "—" else value for value in (old, new))]
+        for subject, field, title, old, new in detail.get("lines", [])
     ]
 
 

@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy
 
 from . import health, views
 from .dashboard import home
 
-admin.site.site_header = "povertyapp 管理后台"
+admin.site.site_header = gettext_lazy("精准扶贫管理系统 · 管理后台")
+admin.site.site_title = gettext_lazy("精准扶贫管理系统")
 
 urlpatterns = [
     path("", home, name="home"),

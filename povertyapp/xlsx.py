@@ -143,7 +143,7 @@ def _row(number: int, letters: list[str], values: Sequence, style: int = 0) -> s
 
 def _text(value: str) -> tuple[str, str]:
     """Text ready for <t>, and the xml:space attribute it needs."""
-    value = _ILLEGAL.sub("", value)[:MAX_TEXT]
+    value = value[:MAX_TEXT]
     value = escape(_EXCEL_ESCAPE.sub(r"_x005F\1", value))
     space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
     return value, space

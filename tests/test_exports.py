@@ -1,4 +1,5 @@
 """Ledger exports (台账): each role's area only, masked personal data logged once, the list's filter, flat query count."""
+import datetime
 import io
 from decimal import Decimal
 
@@ -7,11 +8,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
+from python_calamine import CalamineWorkbook
 
 from households import choices
 from households.models import Member
 from households.rules import per_capita_net_income
-from povertyapp.exports import XLSX_CONTENT_TYPE
+from povertyapp import xlsx
+from povertyapp.exports import XLSX_CONTENT_TYPE, export_transaction
 from povertyapp.masking import mask_account, mask_id_number, mask_phone
 from povertyapp.models import PersonalDataAccess
 
@@ -203,6 +206,37 @@ def test_text_that_looks_like_a_formula_stays_text(client, county):
     names = [row[header.index("姓名")] for row in book.active.iter_rows(min_row=2)]
     formula = next(cell for cell in names if cell.value == "=1+2")
     assert formula.data_type == "s"
+    assert b"<f>" not in zipped(book_bytes(export(
+        client, county.users.county_staff, "households:export_members", q=county.home.number
+    )), "xl/worksheets/sheet1.xml")
+
+
+def book_bytes(response):
+    return b"".join(response.streaming_content)
+
+
+def zipped(data: bytes, name: str) -> bytes:
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        return package.read(name)
+
+
+def test_cells_keep_their_types_and_awkward_text_its_characters(client, county):
+    head = county.home.members.get(relation=choices.Relation.HEAD)
+    Member.objects.filter(pk=head.pk).update(name=" 李<&>\x01四 ")  # edge spaces, XML specials, a control character
+    book = workbook(export(client, county.users.county_staff, "households:export_members", q=county.home.number))
+    sheet = book.active
+    header = [cell.value for cell in sheet[1]]
+    assert all(cell.font.b for cell in sheet[1]) and sheet.freeze_panes == "A2"
+    cells = next(dict(zip(header, row)) for row in sheet.iter_rows(min_row=2) if row[header.index("与户主关系")].value == "户主")
+    assert cells["姓名"].value == " 李<&>四 "  # the control character is dropped: XML cannot hold it
+    assert (cells["出生日期"].value, cells["出生日期"].number_format) == (
+        datetime.datetime.combine(head.birth_date, datetime.time()), "yyyy-mm-dd"
+    )
+    assert (cells["家庭人口数"].data_type, cells["家庭人口数"].value) == ("n", county.home.members.count())
+    assert (cells["户编号"].data_type, cells["户编号"].value) == ("s", county.home.number)  # leading zeros kept
+    assert cells["证件号码"].data_type == "s"
 
 
 LEDGERS = ["households:export_households", "households:export_members", "villages:export_villages"]
@@ -225,3 +259,53 @@ def test_query_count_does_not_grow_with_rows(client, county, name):
             factories.income(household)
             factories.pairing(county.cadre, household)
     assert count_queries() == before
+
+
+def test_postgresql_plans_the_export_queries_without_jit(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("JIT is a PostgreSQL setting")
+    with export_transaction(), connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
+
+
+def write(rows, headers=("甲", "乙"), widths=(10, 14)):
+    output = io.BytesIO()
+    count = xlsx.write_xlsx(output, "成员台账", list(headers), list(widths), rows)
+    output.seek(0)
+    return count, output
+
+
+def test_the_writer_keeps_values_and_text_exactly():
+    row = [
+        "=SUM(A1:A2)", "+1", " 两端空格 ", "a<b>&c\x01d", "_x0041_", "x" * 40000, datetime.date(2017, 3, 1),
+        datetime.datetime(2018, 5, 6, 7, 8, 9), Decimal("1500.50"), 7, 2.5, True, None, "",
+    ]
+    count, output = write([row], headers=[f"列{n}" for n in range(len(row))], widths=[12] * len(row))
+    assert count == 1
+    sheet = load_workbook(output).active
+    assert [sheet.column_dimensions[letter].width for letter in "AB"] == [12, 12]
+    cells = list(sheet.iter_rows(min_row=2))[0]
+    assert [cell.data_type for cell in cells[:6]] == ["s"] * 6  # text, never a formula or a number
+    assert cells[6].number_format == "yyyy-mm-dd" and cells[7].number_format == "yyyy-mm-dd hh:mm:ss"
+    # python-calamine (an independent reader) honours Excel's _xHHHH_ escapes as Excel does; openpyxl does not.
+    values = CalamineWorkbook.from_filelike(io.BytesIO(output.getvalue())).get_sheet_by_index(0).to_python(skip_empty_area=False)[1]
+    assert values == [
+        "=SUM(A1:A2)", "+1", " 两端空格 ", "a<b>&cd", "_x0041_", "x" * xlsx.MAX_TEXT, datetime.date(2017, 3, 1),
+        datetime.datetime(2018, 5, 6, 7, 8, 9), 1500.5, 7, 2.5, True, "", "",
+    ]
+
+
+def test_a_ledger_longer_than_a_sheet_goes_on_in_the_next_one(monkeypatch):
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 3)  # the header and two rows per sheet
+    count, output = write([n, f"第{n}行"] for n in range(5))
+    book = load_workbook(output)
+    assert count == 5
+    assert book.sheetnames == ["成员台账", "成员台账 (2)", "成员台账 (3)"]
+    assert [list(sheet.values) for sheet in book] == [
+        [("甲", "乙"), (0, "第0行"), (1, "第1行")], [("甲", "乙"), (2, "第2行"), (3, "第3行")], [("甲", "乙"), (4, "第4行")],
+    ]
+    count, output = write([n, ""] for n in range(4))  # two full sheets: no empty third one
+    assert (count, load_workbook(output).sheetnames) == (4, ["成员台账", "成员台账 (2)"])
+    count, output = write([])
+    assert (count, [list(sheet.values) for sheet in load_workbook(output)]) == (0, [[("甲", "乙")]])

@@ -9,9 +9,11 @@ village's counts — run for the rows of one page only.
 import datetime
 
 from django.core.exceptions import EmptyResultSet
+from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.functional import cached_property
 
 from households.choices import Status
 from households.models import Household, Pairing
@@ -41,19 +43,19 @@ def done_between(user, date_from: datetime.date, date_to: datetime.date):
     return Visit.objects.restrict(user).done().filter(actual_date__gte=date_from, actual_date__lte=date_to)
 
 
-class CadreVisits:
+class CadreVisits(Paginator):
     """Cadres with active pairings or done visits in the area: pairings, visits and households visited in the period.
 
     Fewest visits first. A cadre is reached through the area's pairings and visits (both restricted), so a
     cadre from elsewhere who visited households of the area is counted here, as the visit list shows them.
-    A sequence for django's Paginator: count() and slices, each one query in which the pairings and the
-    visits are each grouped by cadre once and joined to the cadres (no count per cadre over the county).
+    A Paginator whose page is one query: the pairings and the period's visits each grouped by cadre once,
+    joined to the cadres, with the number of rows alongside (COUNT(*) OVER ()); no count per cadre.
     """
 
     SQL = """
         SELECT cadre.id, cadre.name, cadre.work_unit, cadre.phone,
                COALESCE(paired.n, 0) AS paired_count, COALESCE(visited.n, 0) AS visit_count,
-               COALESCE(visited.households, 0) AS visited_households
+               COALESCE(visited.households, 0) AS visited_households, COUNT(*) OVER () AS row_total
         FROM {cadre} cadre
         LEFT JOIN ({paired}) paired ON paired.cadre_key = cadre.id
         LEFT JOIN ({visited}) visited ON visited.cadre_key = cadre.id
@@ -61,14 +63,31 @@ class CadreVisits:
         ORDER BY visit_count, cadre.name, cadre.id
     """
 
-    def __init__(self, user, date_from: datetime.date, date_to: datetime.date, today: datetime.date):
+    def __init__(self, user, date_from: datetime.date, date_to: datetime.date, today: datetime.date, per_page: int):
+        super().__init__([], per_page)
         self.pairings = Pairing.objects.restrict(user).active(today).order_by()
         self.visits = done_between(user, date_from, date_to).order_by()
 
-    def count(self) -> int:
-        return self.pairings.values("cadre").union(self.visits.values("visitor")).count()
+    def get_page(self, number):
+        """The page `number` (the first when not a number, the last when past the end)."""
+        try:
+            number = max(int(number), 1)
+        except (TypeError, ValueError):
+            number = 1
+        rows = self._rows(offset=(number - 1) * self.per_page)
+        if rows:
+            self.count = rows[0].row_total  # the page counted the rows: no second query
+        elif number > 1:
+            return self.get_page(self.num_pages)
+        return self._get_page(rows, number, self)
 
-    def __getitem__(self, window: slice) -> list[Cadre]:
+    @cached_property
+    def count(self) -> int:
+        """The number of rows, for a page past the end (pages bring it along)."""
+        first = self._rows(offset=0)
+        return first[0].row_total if first else 0
+
+    def _rows(self, offset: int) -> list[Cadre]:
         paired = self.pairings.values(cadre_key=F("cadre")).annotate(n=Count("pk"))
         visited = self.visits.values(cadre_key=F("visitor")).annotate(
             n=Count("pk"), households=Count("household", distinct=True)
@@ -81,22 +100,14 @@ class CadreVisits:
         sql = self.SQL.format(
             cadre=connection.ops.quote_name(Cadre._meta.db_table), paired=paired_sql, visited=visited_sql
         )
-        params = [*paired_params, *visited_params]
-        start = window.start or 0
-        if window.stop is not None:
-            sql += " LIMIT %s OFFSET %s"
-            params += [window.stop - start, start]
-        elif start:
-            raise ValueError("an open-ended slice must start at 0")
-        return list(Cadre.objects.raw(sql, params))
-
-    def __iter__(self):
-        return iter(self[:])
+        params = [*paired_params, *visited_params, self.per_page, offset]
+        return list(Cadre.objects.raw(f"{sql} LIMIT %s OFFSET %s", params))
 
 
-def visits_per_cadre(user, date_from: datetime.date, date_to: datetime.date, today: datetime.date) -> CadreVisits:
+def visits_per_cadre(user, date_from: datetime.date, date_to: datetime.date, today: datetime.date,
+                     per_page: int = 50) -> CadreVisits:
     """Cadres paired or visiting in the area: active pairings, done visits and households visited in the period."""
-    return CadreVisits(user, date_from, date_to, today)
+    return CadreVisits(user, date_from, date_to, today, per_page)
 
 
 def visits_per_village(user, date_from: datetime.date, date_to: datetime.date):
@@ -165,14 +176,15 @@ def poor_villages_without_posting(user, today: datetime.date):
 
 
 def overloaded_cadres(user, threshold: int, today: datetime.date):
-    """Cadres with more than `threshold` active pairings in the user's area: one grouped query over the pairings.
+    """Cadres with more than `threshold` active pairings in the user's area: one query grouping the pairings by cadre.
 
     Rows are dicts (cadre, name, work_unit, paired_count); a cadre paired in the area is one the user may see.
     """
     return (
         Pairing.objects.restrict(user).active(today).order_by()
-        .values("cadre", name=F("cadre__name"), work_unit=F("cadre__work_unit"))
-        .annotate(paired_count=Count("pk"))
+        .values("cadre")
+        # One name per cadre: MIN() carries it without grouping by it (a slower sort on the joined columns).
+        .annotate(paired_count=Count("pk"), name=Min("cadre__name"), work_unit=Min("cadre__work_unit"))
         .filter(paired_count__gt=threshold)
         .order_by("-paired_count", "name", "cadre")
     )

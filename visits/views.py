@@ -139,11 +139,15 @@ def photo(request, pk):
 
 
 def _section(request, rows, name: str) -> dict:
-    """One page of a coverage report section: its number is the `<name>_page` parameter, the other parameters kept."""
+    """One page of a coverage report section: its number is the `<name>_page` parameter, the other parameters kept.
+
+    `rows` is a queryset or a Paginator of its own.
+    """
     param = f"{name}_page"
     query = request.GET.copy()
     query.pop(param, None)
-    page = Paginator(rows, SECTION_ROWS).get_page(request.GET.get(param))
+    paginator = rows if isinstance(rows, Paginator) else Paginator(rows, SECTION_ROWS)
+    page = paginator.get_page(request.GET.get(param))
     return {"page": page, "param": param, "anchor": name, "query_string": query.urlencode()}
 
 
@@ -160,7 +164,7 @@ def coverage_report(request):
         "unvisited": coverage.pairings_without_visit(request.user, chosen["days"], today),
         "unposted": coverage.poor_villages_without_posting(request.user, today),
         "overloaded": coverage.overloaded_cadres(request.user, chosen["threshold"], today),
-        "cadres": coverage.visits_per_cadre(request.user, *period, today),
+        "cadres": coverage.visits_per_cadre(request.user, *period, today, per_page=SECTION_ROWS),
         "villages": coverage.visits_per_village(request.user, *period),
     }
     context = {name: _section(request, rows, name) for name, rows in sections.items()}
