@@ -135,6 +135,8 @@ class Member(models.Model):
         verbose_name = _("家庭成员")
         verbose_name_plural = _("家庭成员")
         ordering = ["household_id", "relation", "birth_date"]
+        # Active members per household, from the index alone (home page figures, member counts).
+        indexes = [models.Index(fields=["household"], condition=Q(is_active=True), name="member_active_household")]
         constraints = [
             models.UniqueConstraint(
                 fields=["id_number"], condition=Q(is_active=True), name="one_active_household_per_person",

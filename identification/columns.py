@@ -365,9 +365,6 @@ class Layout:
             column for column in TEMPLATE_COLUMNS if not column.header_required and column not in self.positions
         ]
 
-    def has(self, field: str) -> bool:
-        return BY_FIELD[field] in self.positions
-
 
 def match_header(cells: list) -> Layout:
     positions, unknown, duplicated = {}, [], []

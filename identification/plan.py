@@ -80,13 +80,6 @@ class WritePlan:
     member_updates: list = field(default_factory=list)  # (pk, MEMBER_STATE tuple)
     member_inserts: list = field(default_factory=list)  # (number, ID number, MEMBER_STATE tuple)
 
-    @property
-    def is_empty(self) -> bool:
-        return not any(
-            (self.households, self.incomes, self.member_deactivations, self.member_demotions, self.member_updates,
-             self.member_inserts)
-        )
-
 
 def write_plan(targets: dict, baseline: Baseline, round_) -> WritePlan:
     plan = WritePlan()

@@ -60,7 +60,6 @@ class Sheet:
 
     name: str
     layout: Layout
-    first_column: int  # calamine drops empty columns on the left; this many
     _calamine_sheet: object = field(repr=False)
 
     def rows(self):
@@ -68,10 +67,6 @@ class Sheet:
         for index, cells in enumerate(self._calamine_sheet.iter_rows()):
             if index > self.layout.header_row:
                 yield index + 1, cells
-
-    def all_rows(self):
-        """Every row from the top of the sheet, the header and anything above it included."""
-        yield from self._calamine_sheet.iter_rows()
 
     @property
     def row_count(self) -> int:
@@ -121,8 +116,7 @@ def open_sheet(file, path: str | None = None) -> Sheet:
             _("工作表含有公式(单元格%(cells)s等)。请选中全部数据,复制后“选择性粘贴→数值”,保存后再上传。")
             % {"cells": "、".join(formulas)}
         )
-    first_column = calamine_sheet.start[1] if calamine_sheet.start else 0
-    return Sheet(name=name, layout=layout, first_column=first_column, _calamine_sheet=calamine_sheet)
+    return Sheet(name=name, layout=layout, _calamine_sheet=calamine_sheet)
 
 
 def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:

@@ -31,7 +31,8 @@ COMPRESS_LEVEL = 6
 _SPECIAL = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]|_x[0-9A-Fa-f]{4}_|^\s|\s$")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _EXCEL_ESCAPE = re.compile(r"(_x[0-9A-Fa-f]{4}_)")
-_EPOCH = datetime.datetime(1899, 12, 30)
+_EPOCH = datetime.datetime(1899, 12, 30)  # day 0 of Excel's 1900 date system, right from 1 March 1900 on
+_EPOCH_DATE = _EPOCH.date()
 _SECONDS_PER_DAY = 86400
 # Cell styles, indexes into cellXfs of STYLES.
 BOLD, DATE, DATETIME = 1, 2, 3
@@ -107,7 +108,7 @@ def _write_sheet(sheet, headers, widths, letters, rows) -> int:
         for index, width in enumerate(widths, start=1)
     ))
     sheet.write("</cols><sheetData>")
-    sheet.write(_row(1, letters, headers, style=BOLD))
+    sheet.write(_row(1, letters, headers, style_index=BOLD))
     count = 0
     for count, values in enumerate(rows, start=1):
         sheet.write(_row(count + 1, letters, values))
@@ -118,9 +119,9 @@ def _write_sheet(sheet, headers, widths, letters, rows) -> int:
     return count
 
 
-def _row(number: int, letters: list[str], values: Sequence, style: int = 0) -> str:
+def _row(number: int, letters: list[str], values: Sequence, style_index: int = 0) -> str:
     """One <row>: the hot loop, so common types are matched by class before anything slower."""
-    style = f' s="{style}"' if style else ""
+    style = f' s="{style_index}"' if style_index else ""
     cells = [f'<row r="{number}">']
     append = cells.append
     for letter, value in zip(letters, values):
@@ -133,7 +134,7 @@ def _row(number: int, letters: list[str], values: Sequence, style: int = 0) -> s
                 append(f'<c r="{letter}{number}"{style} t="inlineStr"><is><t{space}>{value}</t></is></c>')
         elif value is None:
             continue
-        elif kind is int or kind is Decimal and value.is_finite():
+        elif kind is int or (kind is Decimal and value.is_finite()):
             append(f'<c r="{letter}{number}"{style}><v>{value}</v></c>')
         else:
             append(_other_cell(f"{letter}{number}", value, style))
@@ -143,7 +144,7 @@ def _row(number: int, letters: list[str], values: Sequence, style: int = 0) -> s
 
 def _text(value: str) -> tuple[str, str]:
     """Text ready for <t>, and the xml:space attribute it needs."""
-    value = value[:MAX_TEXT]
+    value = _ILLEGAL.sub("", value)[:MAX_TEXT]
     value = escape(_EXCEL_ESCAPE.sub(r"_x005F\1", value))
     space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
     return value, space
@@ -159,7 +160,7 @@ def _other_cell(reference: str, value, style: str) -> str:
         serial = (value - _EPOCH).total_seconds() / _SECONDS_PER_DAY
         return f'<c r="{reference}" s="{DATETIME}"><v>{serial!r}</v></c>'
     if isinstance(value, datetime.date):
-        return f'<c r="{reference}" s="{DATE}"><v>{(value - _EPOCH.date()).days}</v></c>'
+        return f'<c r="{reference}" s="{DATE}"><v>{(value - _EPOCH_DATE).days}</v></c>'
     if isinstance(value, int):
         return f'<c r="{reference}"{style}><v>{int(value)}</v></c>'
     if isinstance(value, float | Decimal) and math.isfinite(value):

@@ -416,3 +416,18 @@ def test_the_error_report_cell_is_added_to_every_form_of_row(monkeypatch):
         f'<x:row><x:c><x:v>3</x:v></x:c>{cell.format(row=3, text="三")}</x:row>'
         '<x:row r="4"><x:c r="A4"><x:v>4</x:v></x:c></x:row></x:sheetData></x:worksheet>'
     )
+
+
+def test_a_commit_checks_again_when_a_person_was_registered_elsewhere_meanwhile(county):
+    user = county.users.county_staff
+    builder = builder_with(county.villages[0], households=1)
+    round_ = checked_round(user, builder.workbook())
+    child = builder.households[0][2]
+    factories.member(county.neighbour, id_number=child["证件号码"], name=child["姓名"],
+                     male=child["性别"] == "男", relation=choices.Relation.OTHER)
+    before = register_counts()
+    assert commit_round(round_, user) is False
+    round_.refresh_from_db()
+    assert round_.status == RoundStatus.REJECTED and "已重新校验" in round_.error
+    assert errors_of(round_) == {(4, "active_elsewhere")}
+    assert register_counts() == before

@@ -3,6 +3,7 @@ import datetime
 from types import SimpleNamespace
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -11,7 +12,7 @@ from django.utils import timezone
 from households import choices
 from households.models import Pairing
 from villages.models import FirstSecretaryPosting, WorkTeamMembership
-from visits import coverage
+from visits import coverage, views
 from visits.choices import Status
 from visits.models import Visit, VisitPolicy
 
@@ -119,16 +120,16 @@ def test_poor_villages_without_a_first_secretary_or_work_team(gaps, role):
 @pytest.mark.parametrize("role, expected", [("county_staff", {"许干部": 4, "叶干部": 4}), ("township_cadre", {"许干部": 4})])
 def test_cadres_with_too_many_households(gaps, role, expected):
     user = getattr(gaps.county.users, role)
-    found = {c.name: c.paired_count for c in coverage.overloaded_cadres(user, 3, TODAY)}
+    found = {c["name"]: c["paired_count"] for c in coverage.overloaded_cadres(user, 3, TODAY)}
     assert found == expected
-    assert {c.name for c in coverage.overloaded_cadres(user, 4, TODAY)} == set()
+    assert list(coverage.overloaded_cadres(user, 4, TODAY)) == []
 
 
 def test_visits_per_cadre_and_per_village_over_a_period(gaps):
     user = gaps.county.users.county_staff
     per_cadre = {
         c.name: (c.paired_count, c.visit_count, c.visited_households)
-        for c in coverage.visits_per_cadre(user, ago(30), TODAY, TODAY)
+        for c in coverage.visits_per_cadre(user, ago(30), TODAY, TODAY).get_page(1)
     }
     # x: 4 active pairings (the ended one does not count), its only visit is 40 days old.
     assert per_cadre == {"李干部": (1, 2, 2), "许干部": (4, 0, 0), "叶干部": (4, 1, 1)}
@@ -160,7 +161,7 @@ def test_report_page_uses_the_county_policy_and_constant_queries(client, gaps):
     response, queries = render()
     context = response.context
     assert context["chosen"]["days"] == 30 and context["chosen"]["threshold"] == 3
-    assert numbers(context["unpaired"]["rows"]) == numbers(
+    assert numbers(context["unpaired"]["page"]) == numbers(
         [gaps.h.neighbour, gaps.h.exited_with_policy, gaps.h.pairing_ended]
     )
     page = response.content.decode()
@@ -176,3 +177,76 @@ def test_report_page_uses_the_county_policy_and_constant_queries(client, gaps):
 
     chosen = client.get(reverse("visits:coverage"), {"days": "60", "threshold": "50"}).context["chosen"]
     assert chosen["days"] == 60 and chosen["threshold"] == 50
+
+
+def test_visits_per_cadre_fewest_visits_first_each_page_one_query(gaps):
+    user = gaps.county.users.county_staff
+    with CaptureQueriesContext(connection) as captured:
+        first = coverage.visits_per_cadre(user, ago(30), TODAY, TODAY, per_page=2).get_page(1)
+    assert len(captured) == 1  # the page brings the number of rows along
+    assert first.paginator.count == 3 and first.paginator.num_pages == 2
+    assert [(c.name, c.visit_count) for c in first] == [("许干部", 0), ("叶干部", 1)]
+    # Past the end (a stale link), or not a number: the last page, the first page.
+    last = coverage.visits_per_cadre(user, ago(30), TODAY, TODAY, per_page=2).get_page(99)
+    assert last.number == 2 and [(c.name, c.visit_count) for c in last] == [("李干部", 2)]
+    assert coverage.visits_per_cadre(user, ago(30), TODAY, TODAY, per_page=2).get_page("x").number == 1
+    nobody = get_user_model().objects.create(username="no-profile")  # restrict() gives them nothing
+    empty = coverage.visits_per_cadre(nobody, ago(30), TODAY, TODAY).get_page(1)
+    assert list(empty) == [] and empty.paginator.count == 0
+
+
+def test_visits_per_cadre_counts_a_visitor_from_outside_the_township(gaps):
+    """A cadre with no posting or pairing in the township who visited one of its households is counted there.
+
+    The township's visit list names them as the visitor already; their visits count for the village too.
+    """
+    outsider = factories.cadre("吴干部")
+    done(gaps.h.never, outsider, ago(2))
+    user = gaps.county.users.township_cadre
+    rows = {
+        c.name: (c.paired_count, c.visit_count, c.visited_households)
+        for c in coverage.visits_per_cadre(user, ago(30), TODAY, TODAY).get_page(1)
+    }
+    assert rows == {"李干部": (1, 2, 2), "许干部": (4, 0, 0), "吴干部": (0, 1, 1)}  # not 叶干部: township B only
+    per_village = {v.name: v.visit_count for v in coverage.visits_per_village(user, ago(30), TODAY)}
+    assert per_village["甲二村"] == 2
+
+
+def test_report_sections_page_separately_and_keep_the_other_parameters(client, gaps, monkeypatch):
+    monkeypatch.setattr(views, "SECTION_ROWS", 1)
+    client.force_login(gaps.county.users.county_staff)
+    response = client.get(reverse("visits:coverage"), {"days": "30", "unvisited_page": "2"})
+    unvisited, unpaired = response.context["unvisited"]["page"], response.context["unpaired"]["page"]
+    assert (unvisited.number, unvisited.paginator.count, len(unvisited)) == (2, 6, 1)
+    assert (unpaired.number, unpaired.paginator.count, len(unpaired)) == (1, 4, 1)
+    page = response.content.decode()
+    assert 'href="?days=30&amp;unvisited_page=3#unvisited"' in page
+    assert 'href="?days=30&amp;unvisited_page=2&amp;unpaired_page=2#unpaired"' in page
+    # Every gap appears on exactly one page, with its last visit.
+    seen = {}
+    for number in range(1, 7):
+        response = client.get(reverse("visits:coverage"), {"unvisited_page": number})
+        seen.update({(p.cadre_id, p.household_id): p.last_visited for p in response.context["unvisited"]["page"]})
+    expected = {(p.cadre_id, p.household_id) for p in coverage.pairings_without_visit(
+        gaps.county.users.county_staff, 30, TODAY)}
+    assert set(seen) == expected and len(expected) == 6
+    assert seen[gaps.x.pk, gaps.h.stale.pk] == ago(40) and seen[gaps.x.pk, gaps.h.never.pk] is None
+
+
+@pytest.mark.parametrize("params, error", [
+    ({"date_from": "2016-01-01"}, "统计期不能超过366天"),  # to today: ten years of visits
+    ({"date_from": ago(5).isoformat(), "date_to": ago(10).isoformat()}, "截止日期不能早于起始日期"),
+    ({"date_from": "2016-01-01", "date_to": "not a date"}, "有效的日期"),  # never a period open at one end
+    ({"days": "5000"}, "366"),
+])
+def test_report_period_is_bounded(client, gaps, params, error):
+    client.force_login(gaps.county.users.county_staff)
+    response = client.get(reverse("visits:coverage"), params)
+    assert response.status_code == 200 and error in response.content.decode()
+    assert response.context["chosen"] == {"date_from": ago(30), "date_to": TODAY, "days": 30, "threshold": 10}
+
+
+def test_report_period_of_a_whole_year_is_allowed(client, gaps):
+    client.force_login(gaps.county.users.county_staff)
+    chosen = client.get(reverse("visits:coverage"), {"date_from": ago(366).isoformat(), "days": "366"}).context["chosen"]
+    assert chosen["date_from"] == ago(366) and chosen["days"] == 366

@@ -188,6 +188,11 @@ class Visit(models.Model):
             # Last visits of a household; visits of a cadre over a period.
             models.Index(fields=["household", "status", "actual_date"], name="visit_household_done"),
             models.Index(fields=["visitor", "status", "actual_date"], name="visit_visitor_done"),
+            # Done visits of a period across the county (coverage reports): read from the index alone.
+            models.Index(
+                fields=["actual_date"], include=["household", "visitor"], condition=Q(status="done"),
+                name="visit_done_date",
+            ),
         ]
 
     def __str__(self):

@@ -1,4 +1,6 @@
 """Visit pages: my households (phone-first), a household's visits, recording, photos, coverage reports."""
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -138,15 +140,11 @@ def photo(request, pk):
     return response
 
 
-def _section(request, rows, name: str) -> dict:
-    """One page of a coverage report section: its number is the `<name>_page` parameter, the other parameters kept.
-
-    `rows` is a queryset or a Paginator of its own.
-    """
+def _section(request, paginator: Paginator, name: str) -> dict:
+    """One page of a coverage report section: its number is the `<name>_page` parameter, the other parameters kept."""
     param = f"{name}_page"
     query = request.GET.copy()
     query.pop(param, None)
-    paginator = rows if isinstance(rows, Paginator) else Paginator(rows, SECTION_ROWS)
     page = paginator.get_page(request.GET.get(param))
     return {"page": page, "param": param, "anchor": name, "query_string": query.urlencode()}
 
@@ -154,20 +152,24 @@ def _section(request, rows, name: str) -> dict:
 @generic.area_scoped
 @login_required
 def coverage_report(request):
-    """Township and county views: visits per cadre and village, and the gaps in pairing, postings and visits."""
-    today = timezone.localdate()
-    form = CoverageForm(request.GET or None, policy=coverage.policy_for(request.user), today=today)
+    """Township and county views: visits per cadre and village, and the gaps in pairing, postings and visits.
+
+    Each section is paged (SECTION_ROWS rows), so a county page reads a bounded number of rows.
+    """
+    user, today = request.user, timezone.localdate()
+    form = CoverageForm(request.GET or None, policy=coverage.policy_for(user), today=today)
     chosen = form.values()
     period = chosen["date_from"], chosen["date_to"]
+    by_key = partial(coverage.KeyPaginator, per_page=SECTION_ROWS)
     sections = {
-        "unpaired": coverage.households_without_pairing(request.user, today),
-        "unvisited": coverage.pairings_without_visit(request.user, chosen["days"], today),
-        "unposted": coverage.poor_villages_without_posting(request.user, today),
-        "overloaded": coverage.overloaded_cadres(request.user, chosen["threshold"], today),
-        "cadres": coverage.visits_per_cadre(request.user, *period, today, per_page=SECTION_ROWS),
-        "villages": coverage.visits_per_village(request.user, *period),
+        "unpaired": by_key(coverage.households_without_pairing(user, today)),
+        "unvisited": by_key(coverage.pairings_without_visit(user, chosen["days"], today)),
+        "unposted": by_key(coverage.poor_villages_without_posting(user, today)),
+        "overloaded": Paginator(coverage.overloaded_cadres(user, chosen["threshold"], today), SECTION_ROWS),
+        "cadres": coverage.visits_per_cadre(user, *period, today, per_page=SECTION_ROWS),
+        "villages": by_key(coverage.visits_per_village(user, *period)),
     }
-    context = {name: _section(request, rows, name) for name, rows in sections.items()}
+    context = {name: _section(request, paginator, name) for name, paginator in sections.items()}
     context.update(form=form, chosen=chosen)
     return render(request, "visits/coverage.html", context)
 
