@@ -68,6 +68,6 @@ def area_code_known(area_code: str, birth_year: int) -> bool:
     probe = f"{area_code}{birth_year:04d}0101000"
     try:
         ric.get_birth_place(probe + ric.calc_check_digit(probe + "0"))
-    except (StdnumError, KeyError):  # stdnum 2.2 raises KeyError for prefecture-level codes such as 450100
+    except (StdnumError, KeyError):  # stdnum 2.2 raises KeyError for some codes, e.g. 450112
         return False
     return True

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
 
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from households import choices
+from povertyapp.exchange import exchange_format
 
 HOUSEHOLD, PERSON, INFO = "household", "person", "info"
 SHEET_NAME = "识别数据"
@@ -94,7 +94,7 @@ class Code:
     @cached_property
     def labels(self) -> dict:
         """Code → the national system's label."""
-        with translation.override("zh-hans"):
+        with exchange_format():
             return {value: str(label) for value, label in self.code_list.choices}
 
     def label_of(self, code) -> str:

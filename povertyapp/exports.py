@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .access import sees_personal_data
+from .exchange import exchange_format
 from .models import PersonalDataAccess
 from .views import ObjectListView
 from .xlsx import write_xlsx
@@ -121,13 +122,13 @@ class XlsxExportView(ObjectListView):
     def get(self, request, *args, **kwargs):
         queryset = self.get_queryset()
         reveal = any(column.mask for column in self.columns) and sees_personal_data(request.user)
-        with export_transaction():
+        with export_transaction(), exchange_format():
             output, count = write_workbook(str(self.title), self.columns, self.get_rows(queryset), reveal)
+            filename = f"{self.title}-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
         if reveal and count:
             query = request.GET.urlencode()
             PersonalDataAccess.objects.create(
                 user=request.user, channel=PersonalDataAccess.Channel.EXPORT, object_type=self.object_type,
                 object_ids=f"filter: {query or '(none)'}", record_count=count,
             )
-        filename = f"{self.title}-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
         return FileResponse(output, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)

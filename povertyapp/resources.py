@@ -21,6 +21,7 @@ from import_export import resources, widgets
 from import_export.admin import ImportExportMixin
 
 from .access import can
+from .exchange import exchange_format
 from .roles import CHANGE
 
 
@@ -182,6 +183,19 @@ class ScopedImportExportMixin(ImportExportMixin):
 
     def get_resource_kwargs(self, request, *args, **kwargs):
         return {**kwargs, "user": request.user}
+
+    # Imported and exported files keep the national Chinese headers and labels in either UI language.
+    def import_action(self, request, *args, **kwargs):
+        with exchange_format():
+            return super().import_action(request, *args, **kwargs)
+
+    def process_import(self, request, *args, **kwargs):
+        with exchange_format():
+            return super().process_import(request, *args, **kwargs)
+
+    def export_action(self, request, *args, **kwargs):
+        with exchange_format():
+            return super().export_action(request, *args, **kwargs)
 
     def has_import_permission(self, request):
         return (

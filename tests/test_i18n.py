@@ -209,3 +209,18 @@ def test_every_marked_string_is_in_the_catalog(catalog):
         f"strings marked for translation but missing from {PO_FILE} (re-run makemessages and translate them, "
         f"see README 'Languages'): {missing}"
     )
+
+
+def test_ledger_export_keeps_chinese_headers_in_english_mode(client, county):
+    """Exchange files keep the national format: an English-speaking user still exports 户编号, not "Household number"."""
+    import io
+
+    import openpyxl
+
+    client.force_login(county.users.county_staff)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert "Household number" in client.get(reverse("households:list")).content.decode()
+    response = client.get(reverse("households:export_households"))
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).active
+    headers = [cell.value for cell in next(sheet.iter_rows(max_row=1))]
+    assert "户编号" in headers and "Household number" not in headers

@@ -431,3 +431,13 @@ def test_a_commit_checks_again_when_a_person_was_registered_elsewhere_meanwhile(
     assert round_.status == RoundStatus.REJECTED and "已重新校验" in round_.error
     assert errors_of(round_) == {(4, "active_elsewhere")}
     assert register_counts() == before
+
+
+def test_an_id_whose_area_code_stdnum_half_knows_is_a_warning_not_a_crash():
+    """stdnum 2.2 raises KeyError (not its ValidationError) for some codes such as 450112: a file must still read."""
+    from households.idnumbers import parse_id_number
+
+    from .identification_workbooks import id_number
+
+    parsed = parse_id_number(id_number(datetime.date(1980, 1, 1), 11, area="450112"))
+    assert parsed.sex == choices.Sex.MALE and any("450112" in notice for notice in parsed.warnings)

@@ -71,7 +71,7 @@ class CadreVisits(Paginator):
     """
 
     SQL = """
-        SELECT cadre.id, cadre.name, cadre.work_unit, cadre.phone,
+        SELECT cadre.id, cadre.name, cadre.work_unit,
                COALESCE(paired.n, 0) AS paired_count, COALESCE(visited.n, 0) AS visit_count,
                COALESCE(visited.households, 0) AS visited_households, COUNT(*) OVER () AS row_total
         FROM {cadre} cadre
