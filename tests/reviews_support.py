@@ -37,3 +37,12 @@ def case_at(household, state, creator, kind=Kind.EXIT):
         notice_start=today - datetime.timedelta(days=10) if noticed else None,
         notice_end=today - datetime.timedelta(days=4) if noticed else None,
     )
+
+
+def take(page, step_label, **fields):
+    """Click a step's button on the case page, fill the form, submit; returns the state badge's text."""
+    page.locator("#case-actions").get_by_role("link", name=step_label, exact=True).click()
+    for name, value in fields.items():
+        page.fill(f"[name={name}]", value)
+    page.click("main form button[type=submit]")
+    return page.locator("#case-state").inner_text()

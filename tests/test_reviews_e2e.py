@@ -8,16 +8,7 @@ from django.utils import timezone
 from households.choices import Status
 from reviews.models import Case
 
-from .reviews_support import PDF, YEAR, exit_ready  # noqa: F401 -- exit_ready is a fixture
-
-
-def take(page, step_label, **fields):
-    """Click a step's button on the case page, fill the form, submit; returns the state badge's text."""
-    page.locator("#case-actions").get_by_role("link", name=step_label, exact=True).click()
-    for name, value in fields.items():
-        page.fill(f"[name={name}]", value)
-    page.click("main form button[type=submit]")
-    return page.locator("#case-state").inner_text()
+from .reviews_support import PDF, YEAR, exit_ready, take  # noqa: F401 -- exit_ready is a fixture
 
 
 @pytest.mark.browser
