@@ -109,7 +109,7 @@ class Verdict:
 
 
 def yuan(amount: Decimal) -> str:
-    return f"{amount:,.2f} 元"
+    return _("%(amount)s 元") % {"amount": f"{amount:,.2f}"}
 
 
 def _register_findings(facts: HouseholdFacts, line: Decimal) -> dict[str, str]:

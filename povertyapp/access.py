@@ -28,12 +28,7 @@ class RestrictedQuerySet(models.QuerySet):
         if level == Level.COUNTY:
             return self
         condition = area_condition(self.model, level, profile)
-        if condition is None:
-            return self.none()
-        if any(isinstance(path, tuple) for path in self.model.area_paths.values()):
-            # Multi-valued paths would repeat rows in a join: filter through a subquery.
-            return self.filter(pk__in=self.model._base_manager.filter(condition).values("pk"))
-        return self.filter(condition)
+        return self.none() if condition is None else self.filter(condition)
 
 
 RestrictedManager = models.Manager.from_queryset(RestrictedQuerySet)
@@ -43,24 +38,28 @@ def area_condition(model, level: str, profile) -> models.Q | None:
     """A Q object limiting `model` to the profile's area at `level`, or None for nothing."""
     paths = getattr(model, "area_paths", {})
     if level == Level.TOWNSHIP and profile.township_id and "township" in paths:
-        return _any_path(paths["township"], profile.township_id)
+        return _any_path(model, paths["township"], profile.township_id)
     if level == Level.VILLAGE and profile.village_id and "village" in paths:
-        return _any_path(paths["village"], profile.village_id)
+        return _any_path(model, paths["village"], profile.village_id)
     if level == Level.PAIRED and profile.cadre_id:
         from households.models import Pairing
 
         paired = Pairing.objects.active().filter(cadre_id=profile.cadre_id)
         if "household" in paths:
-            return _any_path(paths["household"], paired.values("household_id"), "__in")
+            return _any_path(model, paths["household"], paired.values("household_id"), "__in")
         if "village" in paths:
-            return _any_path(paths["village"], paired.values("household__village_id"), "__in")
+            return _any_path(model, paths["village"], paired.values("household__village_id"), "__in")
     return None
 
 
-def _any_path(paths, value, suffix: str = "") -> models.Q:
+def _any_path(model, paths, value, suffix: str = "") -> models.Q:
+    """One lookup as a plain condition; several (multi-valued joins) as an OR of `pk IN (subquery)`, one per path,
+    so that rows are neither repeated nor joined through every path at once."""
+    if isinstance(paths, str):
+        return models.Q(**{f"{paths}{suffix}": value})
     condition = models.Q()
-    for path in (paths,) if isinstance(paths, str) else paths:
-        condition |= models.Q(**{f"{path}{suffix}": value})
+    for path in paths:
+        condition |= models.Q(pk__in=model._base_manager.filter(**{f"{path}{suffix}": value}).values("pk"))
     return condition
 
 

@@ -23,7 +23,9 @@ def home(request):
     # Two counts rather than one GROUP BY household status: the poor persons' join then hashes only the
     # poor households (measured faster on a county of a million persons).
     members = Member.objects.restrict(request.user).active()
-    villages = Village.objects.restrict(request.user).aggregate(all=Count("pk"), poor=Count("pk", filter=Q(is_poor=True)))
+    villages = Village.objects.restrict(request.user).aggregate(
+        all=Count("pk"), poor=Count("pk", filter=Q(is_poor=True))
+    )
     context = {
         "household_count": sum(by_status.values()),
         "poor_household_count": sum(by_status.get(s, 0) for s in Status.poor()),

@@ -9,6 +9,7 @@ import redis
 from django.conf import settings
 from django.db import connections
 from django.urls import reverse
+from django.utils import translation
 
 from povertyapp.celery import app as celery_app
 from povertyapp.roles import Role
@@ -47,6 +48,14 @@ def pytest_collection_modifyitems(items):
             # (poverty lines...); serialized_rollback puts those back at the start of each such test.
             arguments.update(transaction=True, serialized_rollback=arguments.get("serialized_rollback", True))
             item.add_marker(pytest.mark.django_db(**arguments), append=False)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's language: a request in English must not leak into the next test's thread."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

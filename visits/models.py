@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Case, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -128,7 +129,7 @@ def observation_field(label):
 
 
 def note_field(label):
-    return models.CharField(_("%(item)s说明") % {"item": label}, max_length=200, blank=True)
+    return models.CharField(format_lazy(_("{item}说明"), item=label), max_length=200, blank=True)
 
 
 class Visit(models.Model):

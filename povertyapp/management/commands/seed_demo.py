@@ -1,5 +1,6 @@
 """`manage.py seed_demo`: write the synthetic demo county (see povertyapp/demo.py)."""
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from povertyapp.demo import DemoError, register_is_empty, seed_demo
 
@@ -24,5 +25,13 @@ class Command(BaseCommand):
                                 progress=self.stdout.write if options["verbosity"] > 1 else None)
         except DemoError as exc:
             raise CommandError(str(exc)) from exc
+        refresh_planner_statistics()
         for line in summary.lines():
             self.stdout.write(line)
+
+
+def refresh_planner_statistics():
+    """After a bulk load the planner's row estimates are stale until autovacuum runs: refresh them now."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
