@@ -5,6 +5,8 @@ its task calls `start()`, `advance()` per chunk and `finish()` or `fail()`. The
 page polls `progress_response()` (JSON) through static/js/progress.js, so a
 progress bar survives a page reload.
 """
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.http import JsonResponse
@@ -32,8 +34,20 @@ class Job(models.Model):
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     error = models.TextField(_("错误信息"), blank=True)
 
+    # Far longer than any real job takes (1.5M households check in under a minute): a job still pending
+    # or running after this lost its worker, and fail_stale() says so instead of leaving it "running" forever.
+    stale_after = timedelta(hours=2)
+
     class Meta:
         abstract = True
+
+    @classmethod
+    def fail_stale(cls, now=None) -> int:
+        """Mark this model's abandoned jobs failed; returns how many."""
+        now = now or timezone.now()
+        return cls._base_manager.filter(
+            state__in=[JobState.PENDING, JobState.RUNNING], created_at__lt=now - cls.stale_after
+        ).update(state=JobState.FAILED, finished_at=now, error=str(_("任务中断:工作进程未在规定时间内完成,请重新发起。")))
 
     @property
     def percent(self) -> int:

@@ -201,6 +201,14 @@ EXIT_CHECK_WORKERS = int(os.environ.get("EXIT_CHECK_WORKERS", "2"))
 
 # Celery beat: the county-wide exit check on the 1st of every month at 02:00 (一月一调度).
 CELERY_BEAT_SCHEDULE = {
+    "hourly-stale-jobs": {
+        "task": "povertyapp.tasks.fail_stale_jobs",
+        "schedule": crontab(minute=15),
+    },
+    "nightly-visit-plans": {
+        "task": "visits.tasks.schedule_visits",
+        "schedule": crontab(minute=30, hour=1),
+    },
     "monthly-exit-check": {
         "task": "exits.tasks.monthly_exit_check",
         "schedule": crontab(minute=0, hour=2, day_of_month=1),

@@ -412,3 +412,14 @@ def test_admin_pages_open(admin_client, county):
         assert admin_client.get(reverse(f"{name}_changelist")).status_code == 200
         assert admin_client.get(reverse(f"{name}_change", args=[obj.pk])).status_code == 200
         assert admin_client.get(reverse(f"{name}_history", args=[obj.pk])).status_code == 200
+
+
+def test_the_nightly_beat_task_plans_visits(county):
+    from django.conf import settings
+
+    from visits.tasks import schedule_visits
+
+    assert settings.CELERY_BEAT_SCHEDULE["nightly-visit-plans"]["task"] == schedule_visits.name
+    assert not Visit.objects.filter(household=county.home).exists()
+    assert schedule_visits.delay().get() == 1  # the county fixture pairs one household
+    assert Visit.objects.get(household=county.home).status == "planned"

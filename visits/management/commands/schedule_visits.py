@@ -1,4 +1,4 @@
-"""Plan a visit for every paired household that has no open plan (run daily, e.g. from cron)."""
+"""Plan a visit for every paired household that has no open plan (Celery beat also runs this nightly)."""
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
