@@ -38,6 +38,10 @@ from povertyapp.roles import Role
 from villages.models import (
     Cadre, County, FirstSecretaryPosting, Township, Village, VillageGroup, VillagePopulation, WorkTeamMembership,
 )
+from visits.choices import Kind as VisitKind
+from visits.choices import Measure, Observation
+from visits.choices import Status as VisitStatus
+from visits.models import Visit, VisitPolicy
 
 # Seed 000 (domain README, "Seed figures"): what scale 1 reproduces.
 SEED_000 = {"townships": 14, "villages": 277, "poor_villages": 53, "households": 11238, "team_members": 645}
@@ -48,6 +52,8 @@ TEAM_START = datetime.date(2016, 3, 23)
 INCOME_YEARS = (2015, 2016, 2017)  # incomes are drawn around these years' exit-check lines (exits.PovertyLine)
 DEMO_PASSWORD = "demo2016pass"
 COPY_NULL = r"\N"
+MEASURE_CODES = list(Measure.values)
+VISIT_INTERVAL_DAYS = VisitPolicy._meta.get_field("interval_days").default
 COUNTY_CODE = "450481"
 # Share of households exiting in 2016 and 2017, by the village's planned exit year (None: other villages).
 # With poor villages holding ~55% of households this gives seed 000's ~10,050 and ~11,200 persons.
@@ -55,7 +61,7 @@ EXIT_SHARES = {2016: (0.88, 0.06), 2017: (0.10, 0.82), None: (0.075, 0.146)}
 
 MODEL_ORDER = (
     County, Township, Village, VillageGroup, VillagePopulation, Cadre, FirstSecretaryPosting, WorkTeamMembership,
-    Household, Member, IncomeRecord, Pairing,
+    Household, Member, IncomeRecord, Pairing, Visit,
 )
 
 SURNAMES = "李黄陈梁覃莫韦蒙刘张王周何吴罗杨林钟谢邓冯朱潘苏赵蒋廖卢龙邱胡余庞骆"
@@ -306,6 +312,7 @@ class CountyGenerator:
         self.pairing_user_cadre, self.pairing_user_load = None, 0
         self.pairing_units = COUNTY_UNITS
         self.open_cadre, self.open_quota, self.open_load = None, 0, 0
+        self.today = timezone.localdate()
 
     def scaled(self, key: str, minimum: int) -> int:
         return max(minimum, round(SEED_000[key] * self.scale))
@@ -440,6 +447,24 @@ class CountyGenerator:
     def add_pairing(self, cadre_id: int, household_id: int):
         self.writer.add(Pairing, cadre_id=cadre_id, household_id=household_id,
                         start_date=datetime.date(2016, self.rng.randint(1, 6), 1))
+        self.add_visits(cadre_id, household_id)
+
+    def add_visits(self, cadre_id: int, household_id: int):
+        """Visits relative to today, so the phone pages show real due and overdue lists: most households were
+        visited in the last six weeks (all found secure) and have their next visit planned a month later."""
+        rng, today = self.rng, self.today
+        planned = today + datetime.timedelta(days=rng.randint(0, 14))
+        if rng.random() < 0.85:
+            visited = today - datetime.timedelta(days=rng.randint(3, 45))
+            secure = dict.fromkeys(("food_clothing", "education", "medical", "housing", "water"), Observation.SECURE)
+            self.writer.add(
+                Visit, household_id=household_id, visitor_id=cadre_id, planned_date=visited, actual_date=visited,
+                status=VisitStatus.DONE, kind=VisitKind.HOME if rng.random() < 0.8 else VisitKind.PHONE,
+                measures=rng.sample(MEASURE_CODES, rng.randint(1, 2)), **secure,
+            )
+            planned = visited + datetime.timedelta(days=VISIT_INTERVAL_DAYS)
+        self.writer.add(Visit, household_id=household_id, visitor_id=cadre_id, planned_date=planned,
+                        status=VisitStatus.PLANNED)
 
     def close_pairing_cadre(self):
         if self.open_cadre:

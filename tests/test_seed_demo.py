@@ -104,6 +104,23 @@ class TestSeededCounty:
         assert county_units.count() > len(team_cadres) / 2
 
 
+    def test_visits_make_due_and_overdue_lists(self, demo):
+        from django.utils import timezone
+
+        from visits.models import Visit
+
+        today = timezone.localdate()
+        households = Household.objects.count()
+        planned = Visit.objects.filter(status="planned")
+        assert planned.values("household").distinct().count() == planned.count() == households  # one open plan each
+        visited = Visit.objects.filter(status="done").values("household").distinct().count()
+        assert 0.75 * households < visited < 0.95 * households
+        overdue = planned.filter(planned_date__lt=today).count()
+        assert 0.1 * households < overdue < 0.6 * households
+        done = Visit.objects.filter(status="done")
+        assert not done.filter(actual_date__gt=today).exists()
+        assert all(visit.visitor_id in {p.cadre_id for p in visit.household.pairings.all()} for visit in done[:50])
+
     def test_id_numbers_valid_and_consistent_with_relations(self, demo):
         members = list(Member.objects.values_list("household_id", "id_number", "sex", "birth_date", "relation"))
         assert len({m[1] for m in members}) == len(members)
