@@ -46,6 +46,12 @@ class Status(models.TextChoices):
         """Statuses counted as still poor (the incidence numerator)."""
         return [cls.NOT_EXITED, cls.RETURNED]
 
+    @classmethod
+    def on_entry(cls):
+        """Statuses a household may be entered with by hand; every later change goes through a review case
+        (reviews app) or an identification round, which record why."""
+        return [cls.CANDIDATE, cls.NOT_EXITED]
+
 
 class HousingGrade(models.TextChoices):
     A = "A", _("A级")

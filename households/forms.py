@@ -20,14 +20,13 @@ class HouseholdForm(RestrictedModelForm):
     other_causes = forms.MultipleChoiceField(
         label=_("其他致贫原因"), choices=choices.Cause.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
-    entry_statuses = [choices.Status.CANDIDATE, choices.Status.NOT_EXITED]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             del self.fields["status"], self.fields["exit_year"]
         else:
-            self.fields["status"].choices = [(s.value, s.label) for s in self.entry_statuses]
+            self.fields["status"].choices = [(s.value, s.label) for s in choices.Status.on_entry()]
             del self.fields["exit_year"]
 
     class Meta:

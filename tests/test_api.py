@@ -178,10 +178,25 @@ def test_household_in_a_village_outside_the_capture_scope_is_refused(county):
 
 def test_household_validation_uses_the_model_rules(county):
     client = client_for(county.users.county_staff)
-    payload = {**household_payload(county.villages[0]), "status": choices.Status.EXITED}
+    payload = {**household_payload(county.villages[0]), "other_causes": ["01", "77"]}
     response = client.post(f"{API}households/", payload, format="json")
     assert response.status_code == 400
-    assert response.json()["exit_year"] == ["已脱贫户须填写脱贫年度。"]
+    assert response.json()["other_causes"] == ["未知的致贫原因代码:77"]
+
+
+def test_status_and_exit_year_change_only_through_the_workflow(county):
+    client = client_for(county.users.county_staff)
+    before = Household.objects.count()
+    exited = {**household_payload(county.villages[0]), "status": choices.Status.EXITED, "exit_year": 2016}
+    response = client.post(f"{API}households/", exited, format="json")
+    assert response.status_code == 400 and set(response.json()) == {"status", "exit_year"}
+    assert Household.objects.count() == before
+    candidate = {**household_payload(county.villages[0]), "status": choices.Status.CANDIDATE}
+    assert client.post(f"{API}households/", candidate, format="json").status_code == 201
+    response = client.patch(f"{API}households/{county.home.pk}/", {"status": choices.Status.EXITED}, format="json")
+    assert response.status_code == 400 and "审核公示流程" in response.json()["status"][0]
+    county.home.refresh_from_db()
+    assert county.home.status == choices.Status.NOT_EXITED
 
 
 # --- Member validation -------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """API serializers for households, members and pairings."""
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from households.choices import Status
 from households.models import Household, Member, Pairing
 from povertyapp.api import ScopedModelSerializer
 from povertyapp.masking import MASKS
@@ -56,6 +58,18 @@ class HouseholdSerializer(ScopedModelSerializer):
             "status", "exit_year", "housing_grade", "was_dangerous_house", "house_renovated", "housing_area",
             "safe_drinking_water", "food_and_clothing_secure", "created_at", "updated_at", "members",
         ]
+
+    def validate_status(self, value):
+        if self.instance is None and value not in Status.on_entry():
+            raise serializers.ValidationError(_("新建户的脱贫状态只能是“未脱贫”或“待识别”。"))
+        if self.instance is not None and value != self.instance.status:
+            raise serializers.ValidationError(_("脱贫状态只能通过审核公示流程或识别批次变更。"))
+        return value
+
+    def validate_exit_year(self, value):
+        if value != (self.instance.exit_year if self.instance else None):
+            raise serializers.ValidationError(_("脱贫年度由县审批公告时写入,不能直接修改。"))
+        return value
 
 
 class PairingSerializer(ScopedModelSerializer):
