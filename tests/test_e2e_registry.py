@@ -3,6 +3,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from households import choices
 
@@ -18,7 +19,7 @@ def test_county_staff_edit_a_members_health_and_see_it_in_history(live_server, b
     page.fill("input[name=q]", spouse.id_number)
     page.click("form[role=search] button[type=submit]")
     rows = page.locator("table tbody tr")
-    assert rows.count() == 1
+    expect(rows).to_have_count(1)  # retries until the search result page has replaced the full list
     rows.first.locator("a").click()
     assert page.url.endswith(reverse("households:detail", args=[county.away.pk]))
     assert spouse.id_number not in page.content(), "the ID number must be masked"

@@ -3,6 +3,7 @@ import datetime
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from visits.choices import Status
 from visits.models import Visit
@@ -29,7 +30,7 @@ def test_pairing_cadre_records_a_visit_with_a_photo_and_the_badge_clears(
     login(page, live_server, county.users.pairing_cadre)
 
     page.click("header nav >> text=入户走访")
-    assert page.locator("h1").inner_text() == "我的帮扶户"
+    expect(page.locator("h1")).to_have_text("我的帮扶户")
     card = page.locator(".visit-card", has_text=county.home.number)
     assert card.locator(".visit-state").get_attribute("data-state") == "overdue"
     assert page.locator(".visit-card").count() == 1  # only the cadre's own household
@@ -63,7 +64,9 @@ def test_pairing_cadre_records_a_visit_with_a_photo_and_the_badge_clears(
     assert page.locator("h1 .visit-state").get_attribute("data-state") == "scheduled"
     image = page.locator(".photos img").first
     image.wait_for()
-    assert page.evaluate("img => img.complete && img.naturalWidth", image.element_handle()) == 320
+    # The photo loads after the page: wait for it to finish (a broken one never gets a width), then check it.
+    page.wait_for_function("img => img.complete", arg=image.element_handle())
+    assert page.evaluate("img => img.naturalWidth", image.element_handle()) == 320
     assert fits_the_phone(page)
     page.screenshot(path="/tmp/e2e-visit-household.png", full_page=True)
 
