@@ -22,6 +22,10 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -38,8 +42,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
-SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))  # a working day
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)  # a working day
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -104,7 +108,7 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -136,7 +140,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 # Largest identification-round workbook accepted (MB); the upload page states it.
-IDENTIFICATION_MAX_UPLOAD_MB = int(os.environ.get("IDENTIFICATION_MAX_UPLOAD_MB", "30"))
+IDENTIFICATION_MAX_UPLOAD_MB = env_int("IDENTIFICATION_MAX_UPLOAD_MB", 30)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -147,8 +151,8 @@ STORAGES = {
 }
 
 # Visits (visits app): largest accepted photo, and how many days ahead a planned visit counts as due.
-VISIT_PHOTO_MAX_BYTES = int(os.environ.get("VISIT_PHOTO_MAX_BYTES", str(5 * 1024 * 1024)))
-VISIT_DUE_SOON_DAYS = int(os.environ.get("VISIT_DUE_SOON_DAYS", "7"))
+VISIT_PHOTO_MAX_BYTES = env_int("VISIT_PHOTO_MAX_BYTES", 5 * 1024 * 1024)
+VISIT_DUE_SOON_DAYS = env_int("VISIT_DUE_SOON_DAYS", 7)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -195,11 +199,11 @@ LOGGING = {
 }
 
 # Review workflow (reviews app): length of the public notice (公示) in days, and the largest scanned page accepted.
-REVIEW_NOTICE_DAYS = int(os.environ.get("REVIEW_NOTICE_DAYS", "7"))
-REVIEW_ATTACHMENT_MAX_MB = int(os.environ.get("REVIEW_ATTACHMENT_MAX_MB", "5"))
+REVIEW_NOTICE_DAYS = env_int("REVIEW_NOTICE_DAYS", 7)
+REVIEW_ATTACHMENT_MAX_MB = env_int("REVIEW_ATTACHMENT_MAX_MB", 5)
 
 # Exit checks (exits.batch): primary-key chunks written at once on PostgreSQL (one per database core is right).
-EXIT_CHECK_WORKERS = int(os.environ.get("EXIT_CHECK_WORKERS", "2"))
+EXIT_CHECK_WORKERS = env_int("EXIT_CHECK_WORKERS", 2)
 
 # Celery beat: the county-wide exit check on the 1st of every month at 02:00 (一月一调度).
 CELERY_BEAT_SCHEDULE = {
