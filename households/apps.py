@@ -12,6 +12,7 @@ class HouseholdsConfig(AppConfig):
         from .models import Household
 
         register_menu_item(MenuItem(_("贫困户"), "households:list", Household, order=10))
+        register_menu_item(MenuItem(_("数据质量"), "households:quality", Household, order=80))
 
         from povertyapp.navigation import register_list_action
 

@@ -47,6 +47,11 @@ class Status(models.TextChoices):
         return [cls.NOT_EXITED, cls.RETURNED]
 
     @classmethod
+    def on_register(cls):
+        """Households the register counts (and the exit check judges): not removed, gone or still candidates."""
+        return [cls.NOT_EXITED, cls.EXITED_WITH_POLICY, cls.RETURNED, cls.EXITED]
+
+    @classmethod
     def on_entry(cls):
         """Statuses a household may be entered with by hand; every later change goes through a review case
         (reviews app) or an identification round, which record why."""
@@ -89,6 +94,13 @@ class Relation(models.TextChoices):
     SIBLINGS_WIFE = "26", _("之兄弟媳妇")
     UNCLE = "27", _("之叔伯")
     OTHER = "99", _("其他")
+
+
+class IdMissingReason(models.TextChoices):
+    """Why a member is registered without an ID number (未办证): infants, some elderly."""
+
+    NOT_ISSUED = "not_issued", _("未办理身份证")
+    UNREGISTERED = "unregistered", _("户口待登记")
 
 
 class Sex(models.TextChoices):

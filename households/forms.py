@@ -8,7 +8,7 @@ from . import choices
 from .models import Household, IncomeRecord, Member
 
 MEMBER_FIELDS = [
-    "name", "id_number", "relation", "ethnicity", "education", "school_status", "health", "disability_grade",
+    "name", "id_number", "id_missing_reason", "sex", "birth_date", "relation", "ethnicity", "education", "school_status", "health", "disability_grade",
     "labour_skill", "work_status", "months_worked", "has_medical_insurance", "has_serious_illness_insurance",
     "has_pension_insurance", "receives_subsistence", "receives_destitute_support",
 ]
@@ -40,14 +40,25 @@ class HouseholdForm(RestrictedModelForm):
 
 
 class MemberForm(RestrictedModelForm):
+    """Sex and birth date are taken from the ID number when there is one; entered by hand only without it."""
+
+    # As typed (full-width digits, spaces): the model normalises it to 18 characters before checking it.
+    id_number = forms.CharField(label=_("证件号码"), max_length=40, required=False)
+
     class Meta:
         model = Member
         fields = MEMBER_FIELDS
+        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
     def __init__(self, *args, household=None, **kwargs):
         super().__init__(*args, **kwargs)
         if household is not None:
             self.instance.household = household
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """After a valid submission: what the import would say of the ID number (shown, never blocking)."""
+        return self.instance.id_warnings
 
 
 class HeadForm(MemberForm):

@@ -1,4 +1,5 @@
 """建档立卡 households, their members, the yearly income ledger and pairings with cadres."""
+import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -6,14 +7,15 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from povertyapp.access import RestrictedQuerySet
-from villages.models import AssignmentQuerySet, Cadre, DatedAssignment, Village, VillageGroup, phone_validator
+from villages.models import AreaCode, AssignmentQuerySet, Cadre, DatedAssignment, Village, VillageGroup, phone_validator
 
 from . import choices
-from .idnumbers import IdNumberError, parse_id_number
+from .idnumbers import EARLIEST_BIRTH_YEAR, IdNumberError, normalise_id_number, parse_id_number
 from .rules import per_capita_net_income
 
 HOUSEHOLD_PATHS = {"township": "village__township", "village": "village", "household": "pk"}
@@ -21,6 +23,16 @@ MEMBER_PATHS = {"township": "household__village__township", "village": "househol
 
 
 class HouseholdQuerySet(RestrictedQuerySet):
+    def on_register(self):
+        return self.filter(status__in=choices.Status.on_register())
+
+    def housing_unrecorded(self):
+        """Neither an appraisal grade nor a dangerous-house answer nor a renovation: the register says nothing."""
+        return self.filter(housing_grade="", was_dangerous_house__isnull=True, house_renovated=False)
+
+    def without_members(self):
+        return self.exclude(pk__in=Member.objects.filter(is_active=True).values("household_id"))
+
     def with_summary(self):
         """Village, township, head's name and active member count, in the same query (for lists)."""
         active = Member.objects.filter(household=models.OuterRef("pk"), is_active=True)
@@ -58,7 +70,10 @@ class Household(models.Model):
     )
     exit_year = models.PositiveSmallIntegerField(_("脱贫年度"), null=True, blank=True)
     housing_grade = models.CharField(_("住房安全等级"), max_length=1, choices=choices.HousingGrade.choices, blank=True)
-    was_dangerous_house = models.BooleanField(_("曾为危房"), default=False)
+    was_dangerous_house = models.BooleanField(
+        _("危房户"), null=True, blank=True,
+        help_text=_("是否登记为危房户(含曾为危房);未登记时留空,退出检测视为住房信息缺失。"),
+    )
     house_renovated = models.BooleanField(_("危房已改造"), default=False)
     housing_area = models.DecimalField(_("住房面积(㎡)"), max_digits=7, decimal_places=2, null=True, blank=True)
     safe_drinking_water = models.BooleanField(_("饮水安全"), default=True)
@@ -105,9 +120,15 @@ class MemberQuerySet(RestrictedQuerySet):
 class Member(models.Model):
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="members", verbose_name=_("户"))
     name = models.CharField(_("姓名"), max_length=32)
-    id_number = models.CharField(_("证件号码"), max_length=18)
-    sex = models.CharField(_("性别"), max_length=1, choices=choices.Sex.choices, editable=False)
-    birth_date = models.DateField(_("出生日期"), editable=False)
+    id_number = models.CharField(_("证件号码"), max_length=18, blank=True)
+    id_missing_reason = models.CharField(
+        _("无证件原因"), max_length=16, choices=choices.IdMissingReason.choices, blank=True,
+        help_text=_("无证件号码时必填;有证件号码时留空。"),
+    )
+    sex = models.CharField(
+        _("性别"), max_length=1, choices=choices.Sex.choices, blank=True, help_text=_("有证件号码时由号码确定。")
+    )
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True, help_text=_("有证件号码时由号码确定。"))
     relation = models.CharField(_("与户主关系"), max_length=2, choices=choices.Relation.choices)
     ethnicity = models.CharField(_("民族"), max_length=2, choices=choices.Ethnicity.choices, default="01")
     education = models.CharField(_("文化程度"), max_length=1, choices=choices.Education.choices, blank=True)
@@ -139,8 +160,20 @@ class Member(models.Model):
         indexes = [models.Index(fields=["household"], condition=Q(is_active=True), name="member_active_household")]
         constraints = [
             models.UniqueConstraint(
-                fields=["id_number"], condition=Q(is_active=True), name="one_active_household_per_person",
+                fields=["id_number"], condition=Q(is_active=True) & ~Q(id_number=""),
+                name="one_active_household_per_person",
                 violation_error_message=_("该证件号码已是县内另一户的在册成员。"),
+            ),
+            # Stored only in normalised form (idnumbers.normalise_id_number), so uniqueness holds on it.
+            models.CheckConstraint(
+                condition=Q(id_number="", id_missing_reason__gt="")
+                | (Q(id_number__regex=r"^[0-9]{17}[0-9X]$") & Q(id_missing_reason="")),
+                name="id_number_or_reason",
+                violation_error_message=_("须填写18位证件号码,或在无证件号码时注明原因。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(sex__in=choices.Sex.values, birth_date__isnull=False), name="member_sex_and_birth_date",
+                violation_error_message=_("须有性别和出生日期。"),
             ),
             models.UniqueConstraint(
                 fields=["household"], condition=Q(is_active=True, relation="01"), name="one_head_per_household",
@@ -156,19 +189,35 @@ class Member(models.Model):
     def __str__(self):
         return self.name
 
-    def clean(self):
-        errors = {}
+    def clean_fields(self, exclude=None):
+        self.id_number = normalise_id_number(self.id_number)  # before max_length sees "４５０… " or spaces
+        super().clean_fields(exclude)
+
+    def save(self, *args, **kwargs):
+        self.id_number = normalise_id_number(self.id_number)
+        super().save(*args, **kwargs)
+
+    @property
+    def id_warnings(self) -> tuple[str, ...]:
+        """What the import says of this number (15-digit upgrade, unknown area code), for forms and the API."""
+        if not self.id_number:
+            return ()
         try:
-            parsed = parse_id_number(self.id_number)
-        except IdNumberError as exc:
-            errors["id_number"] = str(exc)
-        else:
-            self.id_number, self.sex, self.birth_date = parsed.number, parsed.sex, parsed.birth_date
+            local_codes = SimpleLazyObject(AreaCode.objects.local_codes)  # read only for a code the nation lacks
+            return parse_id_number(self.id_number, local_area_codes=local_codes).warnings
+        except IdNumberError:
+            return ()
+
+    def clean(self):
+        errors = self._identity_errors()
+        if not errors:
             implied = choices.sex_implied_by(self.relation)
             if implied and implied != self.sex:
-                errors["relation"] = _("与户主关系“%(relation)s”与证件号码中的性别(%(sex)s)不符。") % {
-                    "relation": self.get_relation_display(), "sex": self.get_sex_display(),
-                }
+                template = (
+                    _("与户主关系“%(relation)s”与证件号码中的性别(%(sex)s)不符。") if self.id_number
+                    else _("与户主关系“%(relation)s”与性别(%(sex)s)不符。")
+                )
+                errors["relation"] = template % {"relation": self.get_relation_display(), "sex": self.get_sex_display()}
         if "id_number" not in errors and self.is_active:
             errors.update(self._registry_conflicts())
         if bool(self.education) == bool(self.school_status):
@@ -178,11 +227,35 @@ class Member(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def _identity_errors(self) -> dict:
+        """Sex and birth date from the ID number; without one, a stated reason and both entered by hand."""
+        self.id_number = normalise_id_number(self.id_number)
+        if self.id_number:
+            try:
+                parsed = parse_id_number(self.id_number)
+            except IdNumberError as exc:
+                return {"id_number": str(exc)}
+            self.id_number, self.sex, self.birth_date = parsed.number, parsed.sex, parsed.birth_date
+            self.id_missing_reason = ""
+            return {}
+        errors = {}
+        if not self.id_missing_reason:
+            errors["id_number"] = _("请填写证件号码;确无证件号码的,请选择无证件原因。")
+        if not self.sex:
+            errors["sex"] = _("无证件号码的成员须填写性别。")
+        if self.birth_date is None:
+            errors["birth_date"] = _("无证件号码的成员须填写出生日期。")
+        elif not EARLIEST_BIRTH_YEAR <= self.birth_date.year or self.birth_date > datetime.date.today():
+            errors["birth_date"] = _("出生日期%(date)s不合理。") % {"date": self.birth_date.isoformat()}
+        return errors
+
     def _registry_conflicts(self) -> dict:
         """Clear messages for what the database constraints would refuse: a person in two households, two heads."""
         errors = {}
         others = Member.objects.active().exclude(pk=self.pk)
-        elsewhere = others.filter(id_number=self.id_number).select_related("household").first()
+        elsewhere = None
+        if self.id_number:
+            elsewhere = others.filter(id_number=self.id_number).select_related("household").first()
         if elsewhere is not None:
             errors["id_number"] = _("该证件号码已是户%(number)s的在册成员,同一人不能在两户。") % {
                 "number": elsewhere.household.number
@@ -191,6 +264,12 @@ class Member(models.Model):
             if others.filter(household_id=self.household_id, relation=choices.Relation.HEAD).exists():
                 errors["relation"] = _("该户已有户主,每户只能有一名户主。")
         return errors
+
+
+class IncomeRecordQuerySet(RestrictedQuerySet):
+    def latest_year(self) -> int | None:
+        """The latest year with any income row: the year forms default to (the data's year, not the calendar's)."""
+        return self.order_by().aggregate(year=models.Max("year"))["year"]
 
 
 class IncomeRecord(models.Model):
@@ -210,7 +289,7 @@ class IncomeRecord(models.Model):
     )
     production_expenses = models.DecimalField(_("生产经营性支出"), max_digits=12, decimal_places=2, default=Decimal("0"))
 
-    objects = RestrictedQuerySet.as_manager()
+    objects = IncomeRecordQuerySet.as_manager()
     area_paths = MEMBER_PATHS
     history = HistoricalRecords()
 

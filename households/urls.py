@@ -6,6 +6,7 @@ app_name = "households"
 urlpatterns = [
     path("", views.HouseholdListView.as_view(), name="list"),
     path("new/", views.household_create, name="create"),
+    path("quality/", views.data_quality, name="quality"),
     path("<int:pk>/", views.HouseholdDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.HouseholdEditView.as_view(), name="edit"),
     path("<int:household_pk>/members/new/", views.MemberCreateView.as_view(), name="member_create"),

@@ -2,6 +2,8 @@
 from django.contrib import messages
 from django.db import transaction
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -11,7 +13,7 @@ from povertyapp.access import can, sees_personal_data
 from povertyapp.models import PersonalDataAccess
 from povertyapp.navigation import render_panels
 
-from . import forms
+from . import forms, quality
 from .filters import HouseholdFilterSet
 from .models import Household, IncomeRecord, Member
 from .presenters import household_history, income_rows, personal_data_masker
@@ -127,3 +129,23 @@ class IncomeEditView(HouseholdChildMixin, generic.ObjectEditView):
     queryset = IncomeRecord.objects.select_related("household")
     form_class = forms.IncomeRecordForm
     record_label = gettext_lazy("年度收入")
+
+
+@generic.area_scoped
+def data_quality(request):
+    """Each gap with its count in the user's area; one gap's records, a page at a time, when chosen."""
+    if not can(request.user, "view", Household):
+        raise PermissionDenied
+    counts = [(gap, gap.records().restrict(request.user, "view").count()) for gap in quality.GAPS]
+    chosen, page = request.GET.get("gap"), None
+    if chosen:
+        gap = quality.GAPS_BY_CODE.get(chosen)
+        if gap is None:
+            raise Http404
+        records = gap.records().restrict(request.user, "view").order_by("pk")
+        page = Paginator(records, 50).get_page(request.GET.get("page"))
+    return render(request, "households/data_quality.html", {
+        "counts": counts, "gap": quality.GAPS_BY_CODE.get(chosen), "page_obj": page,
+        "paginator": page.paginator if page else None, "is_paginated": bool(page and page.has_other_pages()),
+        "query_string": f"gap={chosen}" if chosen else "",
+    })

@@ -117,6 +117,8 @@ class ScopedModelSerializer(serializers.ModelSerializer):
                     data.pop(name)
         return super().to_internal_value(data)
 
+    derived_fields: tuple[str, ...] = ()  # editable fields that the model's clean() may set from others
+
     def get_validators(self):
         # Uniqueness and other constraints are checked by full_clean() in validate(), with the model's messages.
         return []
@@ -133,13 +135,13 @@ class ScopedModelSerializer(serializers.ModelSerializer):
             if NON_FIELD_ERRORS in errors:
                 errors[api_settings.NON_FIELD_ERRORS_KEY] = errors.pop(NON_FIELD_ERRORS)
             raise serializers.ValidationError(errors) from exc
-        # clean() may normalise input and derive read-only fields (sex and birth date from the ID number).
+        # clean() may normalise input and derive fields (sex and birth date from the ID number).
         derived = [
             f.name for f in model._meta.concrete_fields
             if not f.editable and not f.primary_key and not getattr(f, "auto_now", False)
             and not getattr(f, "auto_now_add", False)
         ]
-        return {name: getattr(instance, name) for name in (*attrs, *derived)}
+        return {name: getattr(instance, name) for name in (*attrs, *derived, *self.derived_fields)}
 
 
 class AreaScopedMixin:

@@ -313,6 +313,10 @@ class CountyGenerator:
         self.pairing_units = COUNTY_UNITS
         self.open_cadre, self.open_quota, self.open_load = None, 0, 0
         self.today = timezone.localdate()
+        # Data gaps (members without ID, households or a village the exit check cannot assess) are drawn from a
+        # stream of their own, so that changing them leaves the rest of the county as it was.
+        self.gaps = random.Random(rng.getrandbits(32))
+        self.village_without_population = None
 
     def scaled(self, key: str, minimum: int) -> int:
         return max(minimum, round(SEED_000[key] * self.scale))
@@ -327,7 +331,7 @@ class CountyGenerator:
             self.first_township = self.first_township or township_id
             self.pairing_units = (*COUNTY_UNITS, f"{township_name}人民政府")
             for plan in villages:
-                self.village(township_id, plan)
+                self.village(township_id, plan, without_population=plan is townships[-1][1][-1])
             self.close_pairing_cadre()
             if progress:
                 progress(f"{t_index + 1}/{len(townships)} {township_name}")
@@ -373,7 +377,9 @@ class CountyGenerator:
 
     # --- one village
 
-    def village(self, township_id: int, plan: VillagePlan):
+    def village(self, township_id: int, plan: VillagePlan, without_population: bool = False):
+        """The village's groups, team, households and pairings; its registered population unless
+        `without_population` (the county's last village: its incidence cannot be assessed until it is entered)."""
         rng, writer = self.rng, self.writer
         exited = plan.planned_exit_year in (2016, 2017)
         village_id = writer.add(
@@ -399,6 +405,8 @@ class CountyGenerator:
         registered = max(round(persons / incidence), 50)
         if exited:
             registered = max(registered, math.ceil(still_poor / 0.018))
+        if without_population:
+            return
         writer.add(VillagePopulation, village_id=village_id, as_of=POPULATION_DATE, registered_persons=registered,
                    registered_households=round(registered / rng.uniform(3.6, 4.2)))
 
@@ -492,6 +500,10 @@ class CountyGenerator:
         others = [c for c in OTHER_CAUSES if c != cause]
         attribute = self.attribute(people, cause)
         housing = self.housing(clean_exit, flaw)
+        # A few households still poor whose register is incomplete: the exit check reports them 无法评估.
+        gap = self.gaps.choice(("housing", "income")) if status in POOR_STATUSES and self.gaps.random() < 0.01 else None
+        if gap == "housing":
+            housing = {"housing_grade": "", "was_dangerous_house": None, "house_renovated": False}
         group_id, group_name = group
         household_id = writer.add(
             Household, number=f"{plan.code[2:]}{serial:04d}", village_id=village_id, group_id=group_id,
@@ -515,7 +527,7 @@ class CountyGenerator:
                 active.append(person)
                 workers += bool(row["work_status"])
         self.active_persons += len(active)
-        self.ledger(household_id, active, workers, attribute, status, exited_in, flaw)
+        self.ledger(household_id, active, workers, attribute, status, exited_in, flaw, skip_last_year=gap == "income")
         return household_id, len(active), status in POOR_STATUSES
 
     def composition(self, size: int) -> list["Person"]:
@@ -659,7 +671,7 @@ class CountyGenerator:
         active = person.relation == R.HEAD or rng.random() >= 0.012
         return {
             "name": person_name(rng, person.sex, surname),
-            "id_number": self.id_number(birth_date, person.sex),
+            **self.identity(birth_date, person.sex, age),
             "sex": person.sex, "birth_date": birth_date, "relation": person.relation,
             "ethnicity": ETHNICITY(rng),
             "education": "" if school else self.education(age),
@@ -677,6 +689,15 @@ class CountyGenerator:
             "is_active": active,
             "left_reason": "" if active else "死亡" if age >= 60 else "婚出" if person.sex == FEMALE else "迁出",
         }
+
+    def identity(self, birth_date: datetime.date, sex: str, age: int) -> dict:
+        """The ID number; for some infants (户口待登记) and a few of the very old (未办理身份证) none, with the reason."""
+        number = self.id_number(birth_date, sex)  # drawn either way, so the main stream stays as the seed makes it
+        if age == 0 and self.gaps.random() < 0.3:
+            return {"id_number": "", "id_missing_reason": choices.IdMissingReason.UNREGISTERED}
+        if age >= 75 and self.gaps.random() < 0.1:
+            return {"id_number": "", "id_missing_reason": choices.IdMissingReason.NOT_ISSUED}
+        return {"id_number": number, "id_missing_reason": ""}
 
     def id_number(self, birth_date: datetime.date, sex: str) -> str:
         """A valid ID number, unique in the county: a running serial per area, birth date and sex."""
@@ -735,8 +756,9 @@ class CountyGenerator:
     # --- the income ledger
 
     def ledger(self, household_id: int, active: list["Person"], workers: int, attribute: str, status: str,
-               exited_in: int | None, flaw: str | None):
-        """收入一本账 for INCOME_YEARS: below or around the line while poor, above it from the exit year on."""
+               exited_in: int | None, flaw: str | None, skip_last_year: bool = False):
+        """收入一本账 for INCOME_YEARS: below or around the line while poor, above it from the exit year on
+        (without the last year's row when `skip_last_year`: not yet collected)."""
         rng, size, lines = self.rng, len(active), self.lines
         first = lines[INCOME_YEARS[0]]
         if status == choices.Status.REMOVED:
@@ -754,8 +776,9 @@ class CountyGenerator:
                 per_capita = max(per_capita, lines[year] * 1.05)
                 if status == choices.Status.RETURNED:
                     per_capita = lines[year] * rng.uniform(0.7, 0.95)
-            self.writer.add(IncomeRecord, household_id=household_id, year=year,
-                            **self.income_parts(round(per_capita * size), active, workers, attribute))
+            parts = self.income_parts(round(per_capita * size), active, workers, attribute)
+            if not (skip_last_year and year == INCOME_YEARS[-1]):
+                self.writer.add(IncomeRecord, household_id=household_id, year=year, **parts)
 
     def income_parts(self, net: int, active: list["Person"], workers: int, attribute: str) -> dict:
         """Split a net income (yuan) into the ledger's parts: net = wage + business + property + transfers − expenses

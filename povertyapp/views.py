@@ -94,12 +94,21 @@ class ObjectDetailView(AreaScopedMixin, generic.DetailView):
 
 
 class FormUserMixin:
-    """Passes the user to forms whose choice lists must be restricted (see povertyapp.forms)."""
+    """Passes the user to forms (their choice lists are restricted: povertyapp.forms); saves with messages."""
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["user"] = self.request.user
         return kwargs
+
+    def form_valid(self, form):
+        """Saved in one transaction; then the success message and any warnings the form has (`form.warnings`)."""
+        with transaction.atomic():
+            response = super().form_valid(form)
+        messages.success(self.request, self.success_message)
+        for warning in getattr(form, "warnings", ()):
+            messages.warning(self.request, warning)
+        return response
 
 
 class ObjectEditView(AreaScopedMixin, FormUserMixin, generic.UpdateView):
@@ -108,21 +117,9 @@ class ObjectEditView(AreaScopedMixin, FormUserMixin, generic.UpdateView):
     action = "change"
     success_message = _("已保存。")
 
-    def form_valid(self, form):
-        with transaction.atomic():
-            response = super().form_valid(form)
-        messages.success(self.request, self.success_message)
-        return response
-
 
 class ObjectCreateView(AreaScopedMixin, FormUserMixin, generic.CreateView):
     """Create an object; the form restricts its area choices to the capture scope."""
 
     action = "change"
     success_message = _("已创建。")
-
-    def form_valid(self, form):
-        with transaction.atomic():
-            response = super().form_valid(form)
-        messages.success(self.request, self.success_message)
-        return response

@@ -74,6 +74,8 @@ def member(household_, relation=choices.Relation.SON, male=True, birth_date=None
         "household": household_,
         "name": name,
         "id_number": id_number(birth_date, male),
+        "birth_date": birth_date,  # taken from the ID number when there is one
+        "sex": choices.Sex.MALE if male else choices.Sex.FEMALE,
         "relation": relation,
         "education": choices.Education.JUNIOR if adult else "",
         "school_status": "" if adult else choices.SchoolStatus.PRIMARY,

@@ -123,11 +123,13 @@ class TestSeededCounty:
 
     def test_id_numbers_valid_and_consistent_with_relations(self, demo):
         members = list(Member.objects.values_list("household_id", "id_number", "sex", "birth_date", "relation"))
-        assert len({m[1] for m in members}) == len(members)
+        numbered = [m for m in members if m[1]]
+        assert len({m[1] for m in numbered}) == len(numbered)
         heads = {}
         for household_id, number, sex, birth_date, relation in members:
-            parsed = parse_id_number(number)
-            assert (parsed.sex, parsed.birth_date) == (sex, birth_date)
+            if number:
+                parsed = parse_id_number(number)
+                assert (parsed.sex, parsed.birth_date) == (sex, birth_date)
             assert choices.sex_implied_by(relation) in (None, sex)
             if relation == choices.Relation.HEAD:
                 heads[household_id] = (sex, birth_date)
@@ -183,7 +185,9 @@ class TestSeededCounty:
                 below_2015.append(per_capita < lines[2015])
             if exit_years[record.household_id] == record.year:
                 exited_below.append(per_capita < lines[record.year])
-        assert IncomeRecord.objects.count() == 3 * Household.objects.count()
+        unrecorded = Household.objects.exclude(incomes__year=2017).count()  # not yet collected: 无法评估
+        assert 0 < unrecorded <= 0.01 * Household.objects.count()
+        assert IncomeRecord.objects.count() == 3 * Household.objects.count() - unrecorded
         assert 0.6 <= sum(below_2015) / len(below_2015) < 1  # poor in 2015, a few around or above the line
         assert sum(exited_below) <= 0.05 * len(exited_below)  # exits are above the line but for a few suspects
 
@@ -194,12 +198,24 @@ class TestSeededCounty:
         assert 0.9 <= sum(passed) / len(passed) < 1  # ~3% 错退 suspects for the data-quality rules
 
     def test_incidence_from_registered_population(self, demo):
-        for village in Village.objects.with_figures():
+        for village in Village.objects.with_figures().filter(registered_persons__isnull=False):
             baseline = village.person_count / village.registered_persons
             assert (0.045 <= baseline <= 0.26) if village.is_poor else (0.009 <= baseline <= 0.051)
             if village.exit_year:
                 assert village.incidence < 2
-        assert VillagePopulation.objects.count() == Village.objects.count()
+        assert VillagePopulation.objects.count() == Village.objects.count() - 1  # one village lacks its figure
+
+    def test_a_few_records_of_each_data_gap(self, demo):
+        """So that the pages show members without ID and what the exit check cannot assess."""
+        from households.quality import GAPS
+
+        counts = {gap.code: gap.records().count() for gap in GAPS}
+        households = Household.objects.count()
+        assert 0 < counts["member_without_id"] <= 0.01 * Member.objects.count()
+        assert 0 < counts["housing_unrecorded"] <= 0.01 * households
+        assert counts["village_without_population"] == 1 and counts["household_without_members"] == 0
+        reasons = set(Member.objects.filter(id_number="").values_list("id_missing_reason", flat=True))
+        assert reasons == set(choices.IdMissingReason.values)
 
 
     def test_a_sample_passes_full_clean(self, demo):

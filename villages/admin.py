@@ -3,13 +3,19 @@ from django.contrib import admin
 from povertyapp.admin import RestrictedAdmin
 from povertyapp.resources import ScopedImportExportMixin
 
-from .models import Cadre, County, FirstSecretaryPosting, Township, Village, VillageGroup, VillagePopulation, WorkTeamMembership
+from .models import AreaCode, Cadre, County, FirstSecretaryPosting, Township, Village, VillageGroup, VillagePopulation, WorkTeamMembership
 from .resources import CadreResource, FirstSecretaryPostingResource, VillageResource, WorkTeamMembershipResource
 
 
 @admin.register(County)
 class CountyAdmin(RestrictedAdmin):
     list_display = ["name", "code", "province_threshold_percent"]
+
+
+@admin.register(AreaCode)
+class AreaCodeAdmin(RestrictedAdmin):
+    list_display = ["code", "name", "county", "used_from", "used_until"]
+    search_fields = ["code", "name"]
 
 
 @admin.register(Township)

@@ -34,6 +34,40 @@ class County(models.Model):
         return self.name
 
 
+class AreaCodeQuerySet(RestrictedQuerySet):
+    def local_codes(self) -> frozenset[str]:
+        """Every 6-digit code ID numbers of this register may start with: the counties' own and their former codes."""
+        own = County.objects.values_list("code", flat=True)
+        return frozenset(code[:6] for code in own) | frozenset(self.values_list("code", flat=True))
+
+
+class AreaCode(models.Model):
+    """A former or neighbouring area code under which the county's residents were first registered (历史区划代码).
+
+    ID numbers keep the code of first registration for life, so the county's predecessors (before a
+    county became a city, before a merger) are as valid as its current code.
+    """
+
+    county = models.ForeignKey(County, on_delete=models.CASCADE, related_name="area_codes", verbose_name=_("县"))
+    code = models.CharField(_("地区码"), max_length=6, unique=True, validators=[RegexValidator(r"^\d{6}$", _("地区码应为6位数字。"))])
+    name = models.CharField(_("名称"), max_length=64)
+    used_from = models.PositiveSmallIntegerField(_("启用年份"), null=True, blank=True)
+    used_until = models.PositiveSmallIntegerField(_("停用年份"), null=True, blank=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    objects = AreaCodeQuerySet.as_manager()
+    area_paths = {}
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("历史区划代码")
+        verbose_name_plural = _("历史区划代码")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
 class Township(models.Model):
     county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="townships", verbose_name=_("县"))
     name = models.CharField(_("乡镇"), max_length=64)

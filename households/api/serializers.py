@@ -10,14 +10,21 @@ from povertyapp.roles import VIEW
 
 
 class MemberSerializer(ScopedModelSerializer):
-    """A member; sex and birth date are read from the ID number."""
+    """A member; sex and birth date are read from the ID number, or given with the reason it is missing."""
 
     personal_fields = {"id_number": MASKS["id_number"]}
+    derived_fields = ("id_number", "id_missing_reason", "sex", "birth_date")
+    id_number = serializers.CharField(max_length=40, allow_blank=True, required=False)  # as typed; stored normalised
+    id_warnings = serializers.ListField(
+        child=serializers.CharField(), read_only=True,
+        help_text="与导入相同的证件号码提示(如地区码不在行政区划代码表中)",
+    )
 
     class Meta:
         model = Member
         fields = [
-            "id", "household", "name", "id_number", "sex", "birth_date", "relation", "ethnicity", "education",
+            "id", "household", "name", "id_number", "id_missing_reason", "id_warnings", "sex", "birth_date",
+            "relation", "ethnicity", "education",
             "school_status", "health", "disability_grade", "labour_skill", "work_status", "months_worked",
             "has_medical_insurance", "has_serious_illness_insurance", "has_pension_insurance",
             "receives_subsistence", "receives_destitute_support", "is_active", "left_reason",
