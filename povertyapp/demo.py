@@ -36,7 +36,7 @@ from households.models import Household, IncomeRecord, Member, Pairing
 from povertyapp.models import StaffProfile
 from povertyapp.roles import Role
 from villages.models import (
-    Cadre, County, FirstSecretaryPosting, Township, Village, VillageGroup, VillagePopulation, WorkTeamMembership,
+    AreaCode, Cadre, County, FirstSecretaryPosting, Township, Village, VillageGroup, VillagePopulation, WorkTeamMembership,
 )
 from visits.choices import Kind as VisitKind
 from visits.choices import Measure, Observation
@@ -46,6 +46,8 @@ from visits.models import Visit, VisitPolicy
 # Seed 000 (domain README, "Seed figures"): what scale 1 reproduces.
 SEED_000 = {"townships": 14, "villages": 277, "poor_villages": 53, "households": 11238, "team_members": 645}
 VILLAGE_EXIT_PLAN = {2016: 15, 2017: 15, 2018: 14, 2019: 9}  # poor villages to exit per year
+# The county's codes before it became a city (residents keep the code of first registration for life).
+FORMER_AREA_CODES = (("452421", "归云县(撤县设市前)", None, 1995), ("452401", "归云市(地辖市)", 1995, 1997))
 AS_OF = datetime.date(2018, 1, 1)  # the register's date: the 2016 and 2017 exits are done
 POPULATION_DATE = datetime.date(2015, 12, 31)
 TEAM_START = datetime.date(2016, 3, 23)
@@ -60,8 +62,8 @@ COUNTY_CODE = "450481"
 EXIT_SHARES = {2016: (0.88, 0.06), 2017: (0.10, 0.82), None: (0.075, 0.146)}
 
 MODEL_ORDER = (
-    County, Township, Village, VillageGroup, VillagePopulation, Cadre, FirstSecretaryPosting, WorkTeamMembership,
-    Household, Member, IncomeRecord, Pairing, Visit,
+    County, AreaCode, Township, Village, VillageGroup, VillagePopulation, Cadre, FirstSecretaryPosting,
+    WorkTeamMembership, Household, Member, IncomeRecord, Pairing, Visit,
 )
 
 SURNAMES = "李黄陈梁覃莫韦蒙刘张王周何吴罗杨林钟谢邓冯朱潘苏赵蒋廖卢龙邱胡余庞骆"
@@ -324,6 +326,8 @@ class CountyGenerator:
     def run(self, progress=None):
         writer = self.writer
         county_id = writer.add(County, name="归云县", code=f"{COUNTY_CODE}000000")
+        for code, name, used_from, used_until in FORMER_AREA_CODES:
+            writer.add(AreaCode, county_id=county_id, code=code, name=name, used_from=used_from, used_until=used_until)
         townships = self.plan()
         for t_index, (township_name, villages) in enumerate(townships):
             township_code = f"{COUNTY_CODE}{100 + t_index:03d}"
@@ -704,7 +708,8 @@ class CountyGenerator:
         rng = self.rng
         area = COUNTY_CODE
         if birth_date.year < 1995 and rng.random() < 0.2:
-            area = rng.choice(("450400", "450421"))  # first registered at prefecture level or in a neighbour county
+            # first registered under the county's former code, at prefecture level or in a neighbour county
+            area = rng.choice((FORMER_AREA_CODES[0][0], "450400", "450421"))
         key = (area, birth_date, sex)
         count = self.id_serials.get(key)
         if count is None:
