@@ -20,6 +20,13 @@ from .views import public_view
 app_name = "api"
 
 
+class TokenView(ObtainAuthToken):
+    """Token login under the same lockout as the form: django-axes marks the Django request, not DRF's wrapper."""
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "request": self.request._request}
+
+
 class ApiRootView(routers.APIRootView):
     public_view = True  # links to the endpoints, no data
 
@@ -33,7 +40,7 @@ signed_in = [IsAuthenticated]
 
 urlpatterns = [
     *router.urls,
-    path("auth/token/", public_view(ObtainAuthToken.as_view()), name="token"),
+    path("auth/token/", public_view(TokenView.as_view()), name="token"),
     path("schema/", public_view(SpectacularAPIView.as_view(permission_classes=signed_in)), name="schema"),
     path(
         "docs/",

@@ -1,10 +1,12 @@
 """Who a user is in the county (role and area), and the log of personal-data reveals."""
+from axes.models import AccessFailureLog
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .roles import Role
+from .access import RestrictedManager
+from .roles import Level, Role
 
 
 class StaffProfile(models.Model):
@@ -62,3 +64,19 @@ class PersonalDataAccess(models.Model):
         verbose_name = _("敏感信息查看记录")
         verbose_name_plural = _("敏感信息查看记录")
         ordering = ["-accessed_at"]
+
+
+class LoginFailure(AccessFailureLog):
+    """django-axes' failure log as the county sees it: county staff read it and unlock; auditors read it."""
+
+    objects = RestrictedManager()
+    area_paths = {}
+    role_overrides = {
+        role: {"view": Level.NONE, "change": Level.NONE}
+        for role in (Role.TOWNSHIP_CADRE, Role.FIRST_SECRETARY, Role.PAIRING_CADRE)
+    }
+
+    class Meta:
+        proxy = True
+        verbose_name = _("登录失败记录")
+        verbose_name_plural = _("登录失败记录")

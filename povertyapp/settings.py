@@ -5,6 +5,7 @@ Celery runs tasks eagerly in-process: the quick start needs no services.
 Production (docker-compose.yml) sets DATABASE_URL, CELERY_BROKER_URL,
 SECRET_KEY, DEBUG=0 and ALLOWED_HOSTS.
 """
+import datetime
 import os
 from pathlib import Path
 
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "import_export",
     "simple_history",
+    "axes",
     "povertyapp",
     "villages",
     "households",
@@ -83,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it turns a locked-out login into the lockout answer
 ]
 
 ROOT_URLCONF = "povertyapp.urls"
@@ -116,9 +119,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login lockout (django-axes), on the login form, the admin and the API token endpoint alike: after
+# LOGIN_FAILURE_LIMIT wrong passwords for one user name, or from one address, no login for LOGIN_LOCKOUT_MINUTES.
+# County staff unlock at /security/lockouts/, where the failures are listed.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "povertyapp.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "povertyapp.security.client_ip"
+AXES_VERBOSE = False
+# Reverse proxies in front of the app that append to X-Forwarded-For (docker-compose.yml: one); 0 trusts none.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -164,6 +183,21 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Requests per user (or, before login, per address); counted in CACHES["default"], shared by all workers
+    # when CACHE_URL names Redis.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle", "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("API_RATE_PER_USER", "1200/minute"),
+        "anon": os.environ.get("API_RATE_ANONYMOUS", "30/minute"),
+    },
+}
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    if CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "povertyapp API",

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy
 
-from . import health, views
+from . import health, security, views
 from .dashboard import home
 
 admin.site.site_header = gettext_lazy("精准扶贫管理系统 · 管理后台")
@@ -14,6 +14,8 @@ urlpatterns = [
     path("accounts/login/", views.public_view(auth_views.LoginView.as_view()), name="login"),
     path("accounts/logout/", views.public_view(auth_views.LogoutView.as_view()), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("security/lockouts/", security.lockouts, name="lockouts"),
+    path("security/unlock/", security.unlock, name="unlock"),
     path("households/", include("households.urls")),
     path("villages/", include("villages.urls")),
     path("visits/", include("visits.urls")),

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connections
 from django.urls import reverse
 from django.utils import translation
@@ -48,6 +49,12 @@ def pytest_collection_modifyitems(items):
             # (poverty lines...); serialized_rollback puts those back at the start of each such test.
             arguments.update(transaction=True, serialized_rollback=arguments.get("serialized_rollback", True))
             item.add_marker(pytest.mark.django_db(**arguments), append=False)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """API throttle counts live in the cache: each test starts with none."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
