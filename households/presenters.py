@@ -1,8 +1,8 @@
 """What the household page shows: income rows with per-capita figures, masked personal data, merged history."""
-from povertyapp.history import merged_log
+from povertyapp.history import Related, record_log
 from povertyapp.masking import MASKS
 
-from .models import Household, IncomeRecord, Member, Pairing
+from .models import IncomeRecord, Member, Pairing
 
 
 def personal_data_masker(reveal: bool):
@@ -20,10 +20,9 @@ def income_rows(household, household_size: int):
 
 
 def household_history(household, mask):
-    """Changes to the household, its members, income rows and pairings, newest first."""
-    return merged_log([
-        (Household.history.filter(id=household.pk), lambda row: str(Household._meta.verbose_name)),
-        (Member.history.filter(household_id=household.pk), lambda row: f"{Member._meta.verbose_name} {row.name}"),
-        (IncomeRecord.history.filter(household_id=household.pk), lambda row: f"{IncomeRecord._meta.verbose_name} {row.year}"),
-        (Pairing.history.filter(household_id=household.pk), lambda row: str(Pairing._meta.verbose_name)),
+    """The household from its creation (建档), with its members, income rows and pairings, newest first."""
+    return record_log(household, [
+        Related(Member, "household", lambda row: f"{Member._meta.verbose_name} {row.name}"),
+        Related(IncomeRecord, "household", lambda row: f"{IncomeRecord._meta.verbose_name} {row.year}"),
+        Related(Pairing, "household", lambda row: f"{Pairing._meta.verbose_name} {getattr(row.cadre, 'name', '')}"),
     ], mask)

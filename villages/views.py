@@ -2,7 +2,7 @@
 from django.utils.translation import gettext as _
 
 from households.models import Household
-from povertyapp.history import merged_log
+from povertyapp.history import Related, record_log
 from povertyapp import views as generic
 from povertyapp.navigation import render_panels
 
@@ -11,11 +11,10 @@ from .models import FirstSecretaryPosting, Village, WorkTeamMembership
 
 
 def village_history(village):
-    """Changes to the village, its first-secretary postings and work team, newest first."""
-    return merged_log([
-        (Village.history.filter(id=village.pk), lambda row: str(Village._meta.verbose_name)),
-        (FirstSecretaryPosting.history.filter(village_id=village.pk), lambda row: _("第一书记任职")),
-        (WorkTeamMembership.history.filter(village_id=village.pk), lambda row: _("驻村工作队")),
+    """The village from its creation, with its first-secretary postings and work team, newest first."""
+    return record_log(village, [
+        Related(FirstSecretaryPosting, "village", lambda row: f"{_('第一书记任职')} {getattr(row.cadre, 'name', '')}"),
+        Related(WorkTeamMembership, "village", lambda row: f"{_('驻村工作队')} {getattr(row.cadre, 'name', '')}"),
     ])
 
 
