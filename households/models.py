@@ -83,6 +83,7 @@ class Household(models.Model):
 
     objects = HouseholdQuerySet.as_manager()
     area_paths = HOUSEHOLD_PATHS
+    personal_fields = ("phone", "bank_account")
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
@@ -150,6 +151,7 @@ class Member(models.Model):
 
     objects = MemberQuerySet.as_manager()
     area_paths = MEMBER_PATHS
+    personal_fields = ("id_number",)
     history = HistoricalRecords()
 
     class Meta:

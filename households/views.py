@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from povertyapp import views as generic
 from povertyapp.access import can, sees_personal_data
+from povertyapp.masking import wants_reveal
 from povertyapp.models import PersonalDataAccess
 from povertyapp.navigation import render_panels
 
@@ -44,12 +45,11 @@ class HouseholdDetailView(generic.ObjectDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         household = self.object
-        reveal = self.request.GET.get("reveal") == "1" and sees_personal_data(self.request.user)
+        reveal = wants_reveal(self.request)
         members = list(household.members.all())
         if reveal:
-            PersonalDataAccess.objects.create(
-                user=self.request.user, channel=PersonalDataAccess.Channel.PAGE, object_type="household",
-                object_ids=str(household.pk), record_count=len(members) + 1,
+            PersonalDataAccess.record(
+                self.request.user, PersonalDataAccess.Channel.PAGE, "household", [household.pk], len(members) + 1
             )
         mask = personal_data_masker(reveal)
         context.update(

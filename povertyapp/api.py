@@ -25,7 +25,8 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.settings import api_settings
 
-from .access import can, sees_personal_data
+from .access import can
+from .masking import personal_fields, wants_reveal
 from .models import PersonalDataAccess
 from .roles import CHANGE, VIEW
 
@@ -76,18 +77,21 @@ class _RevealLog:
 class ScopedModelSerializer(serializers.ModelSerializer):
     """Base serializer: scoped relation choices, masked personal fields, validation by full_clean().
 
-    `personal_fields` maps a field name to its masking function (povertyapp.masking).
-    A serializer that nests personal data must itself derive from this class, so
-    that the reveal is logged against the top-level object.
+    The model's personal fields (povertyapp.masking) are masked unless the request asks for them
+    (`?reveal=true`) and the role may see them. A serializer that nests personal data must itself derive
+    from this class, so that the reveal is logged against the top-level object.
     """
 
     serializer_related_field = ScopedPrimaryKeyRelatedField
-    personal_fields: dict[str, Callable[[str], str]] = {}
+
+    @property
+    def personal_fields(self) -> dict[str, Callable[[str], str]]:
+        return personal_fields(self.Meta.model)
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
         request = self.context.get("request")
-        if request is None or not sees_personal_data(request.user):
+        if request is None or not wants_reveal(request):
             for name, mask in self.personal_fields.items():
                 if data.get(name):
                     data[name] = mask(data[name])
@@ -182,10 +186,7 @@ def write_reveal_log(user, log: _RevealLog) -> None:
     text = ",".join(ids[:MAX_LOGGED_IDS])
     if len(ids) > MAX_LOGGED_IDS:
         text += f",…(+{len(ids) - MAX_LOGGED_IDS})"
-    PersonalDataAccess.objects.create(
-        user=user, channel=PersonalDataAccess.Channel.API, object_type=log.object_type,
-        object_ids=text, record_count=len(ids),
-    )
+    PersonalDataAccess.record(user, PersonalDataAccess.Channel.API, log.object_type, text, len(ids))
 
 
 class AreaScopedReadOnlyViewSet(AreaScopedMixin, viewsets.ReadOnlyModelViewSet):

@@ -7,9 +7,9 @@ povertyapp.xlsx into the zip, and the finished file is streamed by FileResponse:
 memory stays flat and there is no query per row. Text is always text ("=1+2" is
 not a formula).
 
-ID numbers, phones and bank accounts are masked unless the user's role may see them
-in full (povertyapp.access.sees_personal_data); an export that shows them in full
-writes one PersonalDataAccess row.
+ID numbers, phones and bank accounts are masked unless the user asks for them
+(`?reveal=1`) and the role may see them (povertyapp.masking.wants_reveal); an export
+that shows them in full writes one PersonalDataAccess row.
 """
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
@@ -22,8 +22,8 @@ from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .access import sees_personal_data
 from .exchange import exchange_format
+from .masking import REVEAL_PARAMETER, wants_reveal
 from .models import PersonalDataAccess
 from .views import ObjectListView
 from .xlsx import write_xlsx
@@ -121,14 +121,15 @@ class XlsxExportView(ObjectListView):
 
     def get(self, request, *args, **kwargs):
         queryset = self.get_queryset()
-        reveal = any(column.mask for column in self.columns) and sees_personal_data(request.user)
+        reveal = any(column.mask for column in self.columns) and wants_reveal(request)
         with export_transaction(), exchange_format():
             output, count = write_workbook(str(self.title), self.columns, self.get_rows(queryset), reveal)
             filename = f"{self.title}-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
         if reveal and count:
-            query = request.GET.urlencode()
-            PersonalDataAccess.objects.create(
-                user=request.user, channel=PersonalDataAccess.Channel.EXPORT, object_type=self.object_type,
-                object_ids=f"filter: {query or '(none)'}", record_count=count,
+            query = request.GET.copy()
+            query.pop(REVEAL_PARAMETER)
+            PersonalDataAccess.record(
+                request.user, PersonalDataAccess.Channel.EXPORT, self.object_type,
+                f"filter: {query.urlencode() or '(none)'}", count,
             )
         return FileResponse(output, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)

@@ -52,6 +52,7 @@ class PersonalDataAccess(models.Model):
         PAGE = "page", _("页面")
         EXPORT = "export", _("导出")
         API = "api", _("接口")
+        FORM = "form", _("编辑表单")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("用户"))
     accessed_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
@@ -64,6 +65,15 @@ class PersonalDataAccess(models.Model):
         verbose_name = _("敏感信息查看记录")
         verbose_name_plural = _("敏感信息查看记录")
         ordering = ["-accessed_at"]
+
+    @classmethod
+    def record(cls, user, channel: str, object_type: str, object_ids, record_count: int = 1):
+        """The log row of one reveal; `object_ids` a list of primary keys or a description (an export's filter)."""
+        if not isinstance(object_ids, str):
+            object_ids = ",".join(str(pk) for pk in object_ids)
+        return cls.objects.create(
+            user=user, channel=channel, object_type=object_type, object_ids=object_ids, record_count=record_count,
+        )
 
 
 class LoginFailure(AccessFailureLog):

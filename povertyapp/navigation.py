@@ -4,8 +4,9 @@ from typing import Callable
 
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
-from .access import can
+from .access import can, sees_personal_data
 
 
 @dataclass(frozen=True)
@@ -14,6 +15,7 @@ class MenuItem:
     url_name: str
     model: type | None = None  # shown only to users whose role may view this model
     order: int = 50
+    personal_data: bool = False  # a list action that can include personal data in full: offered twice to revealers
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,17 @@ def register_list_action(page: str, item: MenuItem) -> None:
 
 
 def list_actions(page: str, user) -> list[dict]:
-    return _visible(_list_actions.get(page, []), user)
+    """Buttons above a list; an export with personal data comes again, unmasked and logged, for those who may."""
+    actions = []
+    for item in _list_actions.get(page, []):
+        if not _may_view(item, user):
+            continue
+        action = {"label": item.label, "url": reverse(item.url_name), "reveal": False}
+        actions.append(action)
+        if item.personal_data and sees_personal_data(user):
+            label = _("%(label)s(含完整敏感信息,将被记录)") % {"label": item.label}
+            actions.append({**action, "label": label, "reveal": True})
+    return actions
 
 
 def register_panel(page: str, panel: Panel) -> None:
@@ -68,9 +80,9 @@ def menu(request):
     return {"menu_items": _visible(_menu, user)}
 
 
+def _may_view(item: MenuItem, user) -> bool:
+    return item.model is None or can(user, "view", item.model)
+
+
 def _visible(items, user) -> list[dict]:
-    return [
-        {"label": item.label, "url": reverse(item.url_name)}
-        for item in items
-        if item.model is None or can(user, "view", item.model)
-    ]
+    return [{"label": item.label, "url": reverse(item.url_name)} for item in items if _may_view(item, user)]

@@ -14,7 +14,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.views import generic
 
-from .access import can
+from .access import can, sees_personal_data
+from .masking import personal_fields, wants_reveal
+from .models import PersonalDataAccess
 from .navigation import list_actions
 
 
@@ -99,7 +101,27 @@ class FormUserMixin:
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["user"] = self.request.user
+        kwargs["reveal"] = self.reveals_personal_data()
         return kwargs
+
+    def reveals_personal_data(self) -> bool:
+        """`?reveal=1` from a role that may see personal data, on a form that holds some."""
+        return bool(personal_fields(self.queryset.model)) and wants_reveal(self.request)
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        instance = getattr(self, "object", None)
+        if instance is not None and self.reveals_personal_data():
+            PersonalDataAccess.record(
+                request.user, PersonalDataAccess.Channel.FORM, instance._meta.model_name, [instance.pk]
+            )
+        return response
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = context.get("form")
+        context["may_reveal"] = getattr(form, "shows_masked_data", False) and sees_personal_data(self.request.user)
+        return context
 
     def form_valid(self, form):
         """Saved in one transaction; then the success message and any warnings the form has (`form.warnings`)."""

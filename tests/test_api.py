@@ -283,20 +283,27 @@ def home_contacts(county):
 @pytest.mark.parametrize("role", ["auditor", "pairing_cadre", "first_secretary"])
 def test_personal_data_is_masked_for_roles_that_may_not_see_it(county, home_contacts, role):
     client = client_for(getattr(county.users, role))
-    data = client.get(f"{API}households/{home_contacts.pk}/").json()
+    data = client.get(f"{API}households/{home_contacts.pk}/?reveal=true").json()  # asking changes nothing
     assert data["phone"] == mask_phone("13812345678") == "138****5678"
     assert data["bank_account"] == mask_account("6228480012345678")
     real = {m.pk: m.id_number for m in home_contacts.members.all()}
     assert {m["id"]: m["id_number"] for m in data["members"]} == {pk: mask_id_number(n) for pk, n in real.items()}
-    listed = client.get(f"{API}members/").json()["results"]
+    listed = client.get(f"{API}members/?reveal=true").json()["results"]
     assert listed and all("*" in row["id_number"] for row in listed)
     assert not PersonalDataAccess.objects.exists()
 
 
-def test_county_staff_see_full_values_and_each_request_is_logged_once(county, home_contacts):
+def test_county_staff_see_masked_values_unless_they_ask(county, home_contacts):
+    client = client_for(county.users.county_staff)
+    data = client.get(f"{API}households/{home_contacts.pk}/").json()
+    assert data["phone"] == "138****5678" and all("*" in m["id_number"] for m in data["members"])
+    assert not PersonalDataAccess.objects.exists()
+
+
+def test_county_staff_see_full_values_on_request_and_each_request_is_logged_once(county, home_contacts):
     user = county.users.county_staff
     client = client_for(user)
-    data = client.get(f"{API}households/{home_contacts.pk}/").json()
+    data = client.get(f"{API}households/{home_contacts.pk}/?reveal=true").json()
     assert data["phone"] == "13812345678" and data["bank_account"] == "6228480012345678"
     assert {m["id_number"] for m in data["members"]} == set(home_contacts.members.values_list("id_number", flat=True))
     row = PersonalDataAccess.objects.get()
@@ -304,7 +311,7 @@ def test_county_staff_see_full_values_and_each_request_is_logged_once(county, ho
         user, "api", "household", str(home_contacts.pk), 1
     )
 
-    members = client.get(f"{API}members/").json()["results"]
+    members = client.get(f"{API}members/?reveal=true").json()["results"]
     assert len(members) == Member.objects.count() == 6
     assert PersonalDataAccess.objects.count() == 2
     row = PersonalDataAccess.objects.filter(object_type="member").get()
@@ -312,7 +319,7 @@ def test_county_staff_see_full_values_and_each_request_is_logged_once(county, ho
 
 
 def test_township_cadre_sees_full_values_too(county, home_contacts):
-    data = client_for(county.users.township_cadre).get(f"{API}households/{home_contacts.pk}/").json()
+    data = client_for(county.users.township_cadre).get(f"{API}households/{home_contacts.pk}/?reveal=1").json()
     assert data["phone"] == "13812345678"
     assert PersonalDataAccess.objects.filter(user=county.users.township_cadre).count() == 1
 

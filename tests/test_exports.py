@@ -105,7 +105,7 @@ def test_personal_data_is_masked_for_roles_without_the_right(client, county, rol
     head = home.members.get(relation=choices.Relation.HEAD)
     user = getattr(county.users, role)
 
-    (row,) = rows(export(client, user, "households:export_households", q=home.number))
+    (row,) = rows(export(client, user, "households:export_households", q=home.number, reveal=1))
     assert row["户主证件号码"] == mask_id_number(head.id_number) != head.id_number
     assert row["联系电话"] == mask_phone(home.phone)
     assert row["银行账号"] == mask_account(home.bank_account)
@@ -115,23 +115,30 @@ def test_personal_data_is_masked_for_roles_without_the_right(client, county, rol
     assert not PersonalDataAccess.objects.exists()
 
 
-def test_county_staff_get_full_values_and_each_export_is_logged_once(client, county):
+def test_county_staff_get_masked_values_unless_they_ask(client, county):
+    home = with_personal_data(county.home)
+    (row,) = rows(export(client, county.users.county_staff, "households:export_households", q=home.number))
+    assert row["联系电话"] == mask_phone(home.phone)
+    assert not PersonalDataAccess.objects.exists()
+
+
+def test_county_staff_get_full_values_on_request_and_each_export_is_logged_once(client, county):
     home = with_personal_data(county.home)
     user = county.users.county_staff
 
-    (row,) = rows(export(client, user, "households:export_households", q=home.number))
+    (row,) = rows(export(client, user, "households:export_households", q=home.number, reveal=1))
     assert row["户主证件号码"] == home.members.get(relation=choices.Relation.HEAD).id_number
     assert (row["联系电话"], row["银行账号"]) == (home.phone, home.bank_account)
     log = PersonalDataAccess.objects.get()
     assert (log.user, log.channel, log.object_type, log.record_count) == (user, "export", "household", 1)
     assert log.object_ids == f"filter: q={home.number}"
 
-    members = rows(export(client, user, "households:export_members"))
+    members = rows(export(client, user, "households:export_members", reveal=1))
     assert {row["证件号码"] for row in members} == set(Member.objects.values_list("id_number", flat=True))
     log = PersonalDataAccess.objects.exclude(pk=log.pk).get()
     assert (log.object_type, log.record_count, log.object_ids) == ("member", len(members), "filter: (none)")
 
-    rows(export(client, user, "villages:export_villages"))  # no personal columns: nothing to log
+    rows(export(client, user, "villages:export_villages", reveal=1))  # no personal columns: nothing to log
     assert PersonalDataAccess.objects.count() == 2
 
 

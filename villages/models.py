@@ -181,6 +181,7 @@ class Cadre(models.Model):
     phone = models.CharField(_("联系电话"), max_length=20, blank=True, validators=[phone_validator])
 
     objects = RestrictedManager()
+    personal_fields = ("phone",)
     # Seen by whoever sees a village the cadre serves or a household the cadre is paired with.
     area_paths = {
         "township": (

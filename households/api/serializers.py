@@ -5,14 +5,12 @@ from rest_framework import serializers
 from households.choices import Status
 from households.models import Household, Member, Pairing
 from povertyapp.api import ScopedModelSerializer
-from povertyapp.masking import MASKS
 from povertyapp.roles import VIEW
 
 
 class MemberSerializer(ScopedModelSerializer):
     """A member; sex and birth date are read from the ID number, or given with the reason it is missing."""
 
-    personal_fields = {"id_number": MASKS["id_number"]}
     derived_fields = ("id_number", "id_missing_reason", "sex", "birth_date")
     id_number = serializers.CharField(max_length=40, allow_blank=True, required=False)  # as typed; stored normalised
     id_warnings = serializers.ListField(
@@ -51,7 +49,6 @@ class HouseholdListSerializer(ScopedModelSerializer):
 class HouseholdSerializer(ScopedModelSerializer):
     """The household record with its members (read-only here: members are written at /members/)."""
 
-    personal_fields = {name: MASKS[name] for name in ("phone", "bank_account")}
     village_name = serializers.CharField(source="village.name", read_only=True)
     township = serializers.IntegerField(source="village.township_id", read_only=True)
     township_name = serializers.CharField(source="village.township.name", read_only=True)
