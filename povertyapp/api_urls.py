@@ -4,7 +4,7 @@ The root, token, schema and docs views show no register data (public_view); the
 schema and docs still require a signed-in user.
 """
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import routers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -44,7 +44,7 @@ urlpatterns = [
     path("schema/", public_view(SpectacularAPIView.as_view(permission_classes=signed_in)), name="schema"),
     path(
         "docs/",
-        public_view(SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=signed_in)),
+        public_view(SpectacularSwaggerSplitView.as_view(url_name="api:schema", permission_classes=signed_in)),
         name="docs",
     ),
 ]

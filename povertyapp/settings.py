@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -39,11 +40,17 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
-# Behind the office's HTTPS reverse proxy (docker-compose.yml): it sets X-Forwarded-Proto.
+# Behind the office's HTTPS reverse proxy (docker-compose.yml): it sets X-Forwarded-Proto. In production
+# (DEBUG=0) HTTPS is required by default: plain HTTP is redirected and browsers are told to remember HTTPS for a
+# year. An office without HTTPS yet sets SECURE_SSL_REDIRECT=0 and SECURE_HSTS_SECONDS=0 (and `check --deploy`
+# says so).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+# /healthz answers the container's probe over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)  # a working day
 
 INSTALLED_APPS = [
@@ -85,8 +92,27 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "povertyapp.middleware.NoStoreForSignedInMiddleware",
     "axes.middleware.AxesMiddleware",  # last: it turns a locked-out login into the lockout answer
 ]
+
+# Content-Security-Policy: scripts, styles and images from this site only, no inline script or style attribute
+# (behaviour comes from static/js/app.js through data attributes); visit photos preview as blob: URLs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 ROOT_URLCONF = "povertyapp.urls"
 WSGI_APPLICATION = "povertyapp.wsgi.application"
@@ -116,7 +142,10 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Covering indexes (INCLUDE) serve PostgreSQL; SQLite (quick start, unit tests) just ignores the extra columns.
-SILENCED_SYSTEM_CHECKS = ["models.W040"]
+SILENCED_SYSTEM_CHECKS = [
+    "models.W040",
+    "security.W021",  # HSTS preload: the browsers' list is for public domains, not a county office's host
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -207,9 +236,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One schema name per code list, whatever field uses it.
     "ENUM_NAME_OVERRIDES": {
         "HouseholdStatusEnum": "households.choices.Status",
         "EducationEnum": "households.choices.Education",
+        "VisitObservationEnum": "visits.choices.Observation",
+        "VisitKindEnum": "visits.choices.Kind",
+        "ReviewKindEnum": "reviews.choices.Kind",
+        "ReviewStateEnum": "reviews.choices.State",
+        "StepOutcomeEnum": "reviews.choices.Outcome",
+        "ObjectionOutcomeEnum": "reviews.choices.ObjectionOutcome",
+        "PovertyLineKindEnum": "exits.models.PovertyLine.Kind",
+        "ExitOutcomeEnum": "exits.rules.Outcome",
     },
 }
 

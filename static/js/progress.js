@@ -17,5 +17,9 @@
       })
       .catch(function () { setTimeout(function () { poll(box); }, 3000); });
   }
-  document.querySelectorAll(".progress[data-progress-url]").forEach(poll);
+  document.querySelectorAll(".progress[data-progress-url]").forEach(function (box) {
+    var bar = box.querySelector(".progress-bar");
+    bar.style.width = bar.getAttribute("aria-valuenow") + "%";  // no style attribute: the CSP forbids them
+    poll(box);
+  });
 })();
