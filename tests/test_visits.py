@@ -423,3 +423,17 @@ def test_the_nightly_beat_task_plans_visits(county):
     assert not Visit.objects.filter(household=county.home).exists()
     assert schedule_visits.delay().get() == 1  # the county fixture pairs one household
     assert Visit.objects.get(household=county.home).status == "planned"
+
+
+def test_it_refuses_a_small_file_that_decodes_to_a_huge_image(client, county, overdue_home):
+    """A decompression bomb: 64 megapixels of one colour compress to a few kilobytes."""
+    buffer = io.BytesIO()
+    Image.new("1", (8000, 8000)).save(buffer, "PNG")
+    assert len(buffer.getvalue()) < 100_000
+    client.force_login(county.users.pairing_cadre)
+    response = client.post(
+        reverse("visits:record", args=[county.home.pk]),
+        {**form_data(overdue_home), "photos": [upload("bomb.png", buffer.getvalue())]},
+    )
+    assert response.status_code == 200 and "像素过多" in response.content.decode()
+    assert not VisitPhoto.objects.exists()

@@ -7,6 +7,8 @@ from PIL import Image, UnidentifiedImageError
 
 # Pillow's format name → content type.
 ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
+# A phone camera takes at most about 50 megapixels; a small file that claims more is a decompression bomb.
+MAX_PIXELS = 60_000_000
 
 
 def check_photo(upload) -> str:
@@ -19,6 +21,12 @@ def check_photo(upload) -> str:
         upload.seek(0)
         with Image.open(upload) as image:
             found = image.format
+            width, height = image.size  # from the header: nothing decoded yet
+            if width * height > MAX_PIXELS:
+                raise ValidationError(
+                    _("照片“%(name)s”的像素过多(%(width)d×%(height)d),请用手机相机的正常尺寸。")
+                    % {**params, "width": width, "height": height}, code="too_many_pixels",
+                )
             if found in ACCEPTED_FORMATS:
                 image.verify()  # reads the whole stream: a damaged or truncated file fails here
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
