@@ -161,7 +161,7 @@ def generate(households: int, seed: int = 2018) -> dict:
             "household_id", "name", "id_number", "sex", "birth_date", "relation", "ethnicity", "education",
             "school_status", "health", "labour_skill", "work_status", "has_medical_insurance",
             "has_serious_illness_insurance", "has_pension_insurance", "receives_subsistence",
-            "receives_destitute_support", "is_active", "left_reason",
+            "receives_destitute_support", "is_active", "left_reason", "id_missing_reason",
         ])
         income = Loader(cursor.cursor, IncomeRecord._meta.db_table, [
             "household_id", "year", "wage_income", "business_income", "property_income", "policy_transfer_income",
@@ -177,10 +177,12 @@ def generate(households: int, seed: int = 2018) -> dict:
             status = rng.choice(statuses)
             grade = rng.choice(grades)
             dangerous = grade in ("C", "D") or rng.random() < 0.05
+            # 危房户 recorded yes or no; for some households with no appraisal grade, not recorded at all.
+            flag = t if dangerous else null if not grade and rng.random() < 0.3 else f
             house.add(
                 str(pk), f"45{pk:010d}", str(villages[index // per_village].pk), "", "", "", "", "2014",
                 "national", "general", "01", "[]", status, "2016" if status in ("1", "4") else null, grade,
-                t if dangerous else f, t if dangerous and rng.random() < 0.7 else f,
+                flag, t if dangerous and rng.random() < 0.7 else f,
                 t if rng.random() < 0.95 else f, t if rng.random() < 0.97 else f, now, now,
             )
             area, block = 110000 + index % 800_000, index // 800_000
@@ -190,11 +192,13 @@ def generate(households: int, seed: int = 2018) -> dict:
                 birth = start + datetime.timedelta(days=rng.randrange(span))
                 male = position % 2 == 0
                 in_school = not adult and rng.random() < 0.97
+                unregistered = not adult and rng.random() < 0.01  # a child without an ID number yet (户口待登记)
                 member.add(
-                    str(pk), "成员", id_number(area, birth, block * 100 + position * 2 + male), "M" if male else "F",
-                    birth.isoformat(), "01" if position == 0 else "02" if position == 1 else "03", "01",
-                    "" if in_school else "3", "04" if in_school else "", rng.choice("1111111234"), "", "",
+                    str(pk), "成员", "" if unregistered else id_number(area, birth, block * 100 + position * 2 + male),
+                    "M" if male else "F", birth.isoformat(), "01" if position == 0 else "02" if position == 1 else "03",
+                    "01", "" if in_school else "3", "04" if in_school else "", rng.choice("1111111234"), "", "",
                     t if rng.random() < 0.98 else f, t, f, f, f, t if rng.random() < 0.98 else f, "",
+                    "unregistered" if unregistered else "",
                 )
             if rng.random() < 0.92:
                 income.add(
@@ -289,6 +293,7 @@ def main():
     loop_total = per_household * run.households_checked
     print(f"county: {households:,} households, {members:,} members")
     print(f"batch run #{run.pk}: {run.state}, {run.households_checked:,} checked, {run.households_passed:,} passed, "
+          f"{run.households_failed:,} failed, {run.households_not_assessable:,} not assessable, "
           f"{run.villages_checked:,} villages")
     print(f"  set-based run      {elapsed:8.1f} s   {run.households_checked / elapsed:12,.0f} households/s")
     print(f"  ORM loop (sample {args.sample:,}) {per_household * 1000:.2f} ms/household → "

@@ -27,7 +27,10 @@ class VillageIndicatorValueAdmin(RestrictedAdmin):
 
 @admin.register(EligibilityRun)
 class EligibilityRunAdmin(RestrictedAdmin):
-    list_display = ["pk", "year", "township", "state", "households_checked", "households_passed", "created_at"]
+    list_display = [
+        "pk", "year", "township", "state", "households_checked", "households_passed", "households_not_assessable",
+        "created_at",
+    ]
     list_filter = ["state", "year"]
 
     def has_add_permission(self, request):

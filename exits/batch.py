@@ -1,10 +1,9 @@
 """The set-based exit check: one INSERT … SELECT per primary-key chunk, then a handful of aggregate queries.
 
-The SQL evaluates the criteria of rules.py over the whole scope at once (members
-grouped by household, the year's ledger joined once, the latest done visit by a
-window function) and writes HouseholdResult rows; per-capita income is computed
-in integer fen with the rounding of households.rules.per_capita_net_income.
-tests/test_exit_batch.py checks that every stored result equals check_household.
+The SQL computes every household's facts at once (members grouped by household, the year's ledger joined
+once, the latest done visit by a window function) and judges them with the SQL twins of the criteria
+registry in rules.py; money is compared in integer fen (households.rules.meets_line_sql).
+tests/test_exit_rules.py and tests/test_exit_batch.py check that every stored result equals check_household.
 Portable between PostgreSQL and SQLite (the test default). A run's rows belong to it: the
 current results are those of the latest finished run, so a failed or killed run changes nothing.
 """
@@ -20,6 +19,7 @@ from django.db.models import Count, Max, Min
 
 from households.choices import Status
 from households.models import Household, IncomeRecord, Member
+from households.rules import net_income_cents_sql
 from villages.models import Village, VillagePopulation
 
 from . import rules
@@ -33,8 +33,8 @@ CHECKED_STATUSES = tuple(
 )
 
 RESULT_COLUMNS = (
-    "run_id", "household_id", "village_id", "status", "passed", "failed_mask", "member_count", "has_income_record",
-    "per_capita_cents", "food_and_clothing_secure", "children_out_of_school", "uninsured_members", "housing_grade",
+    "run_id", "household_id", "village_id", "status", "passed", "failed_mask", "gap_mask", "member_count",
+    "net_income_cents", "food_and_clothing_secure", "children_out_of_school", "uninsured_members", "housing_grade",
     "was_dangerous_house", "house_renovated", "safe_drinking_water", "visit_date", "visit_insecure_mask",
 )
 
@@ -43,31 +43,14 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _in(values) -> str:
-    """An SQL list of trusted code literals (choice values from our own code lists)."""
-    return ", ".join(f"'{value}'" for value in values)
-
-
-def per_capita_cents_sql(net_cents: str, size: str) -> str:
-    """Integer fen, half away from zero — households.rules.per_capita_net_income in SQL (net and size integers)."""
-    return (
-        f"CASE WHEN {net_cents} >= 0 THEN (2 * {net_cents} + {size}) / (2 * {size}) "
-        f"ELSE -((2 * -({net_cents}) + {size}) / (2 * {size})) END"
-    )
-
-
 def _visit_sql() -> tuple[str, str, str]:
     """(CTE, join, insecure-mask expression) for the latest done visit; empty when the visits app has none."""
     visit = visit_model()
     if visit is None:
         return "", "", "0"
-    insecure = " + ".join(
-        f"CASE WHEN {criterion.code} = '{rules.VISIT_INSECURE}' THEN {criterion.bit} ELSE 0 END"
-        for criterion in rules.VISIT_DIMENSIONS
-    )
     cte = f""",
     visit AS (
-        SELECT household_id, actual_date, {insecure} AS insecure_mask
+        SELECT household_id, actual_date, {rules.VISIT_INSECURE_MASK_SQL} AS insecure_mask
         FROM (
             SELECT household_id, actual_date, {", ".join(c.code for c in rules.VISIT_DIMENSIONS)},
                    ROW_NUMBER() OVER (PARTITION BY household_id ORDER BY actual_date DESC, id DESC) AS position
@@ -83,56 +66,42 @@ def _visit_sql() -> tuple[str, str, str]:
 def household_results_sql(village_ids) -> str:
     """INSERT … SELECT of one chunk's results; parameters: run, year, line_cents, school-age dates, low, high.
 
+    The facts are computed once per household (members grouped, the year's ledger and the latest visit joined)
+    and judged by the criteria registry's SQL (rules.judged_masks_sql).
     The scope's villages are written into the statement as a list of integers: the planner then reads
     households by primary-key range and tests the village by hash, whatever its statistics say.
     """
     villages = ", ".join(str(int(pk)) for pk in village_ids) or "NULL"
     visit_cte, visit_join, visit_mask = _visit_sql()
-    fails = {
-        rules.MEMBERS: "size = 0",
-        rules.INCOME: "size > 0 AND (NOT has_income_record OR per_capita_cents < %(line_cents)s)",
-        rules.FOOD_CLOTHING: "NOT food_and_clothing_secure",
-        rules.EDUCATION: "children_out_of_school > 0",
-        rules.MEDICAL: "uninsured_members > 0",
-        rules.HOUSING: f"NOT (housing_grade IN ({_in(rules.SAFE_HOUSING_GRADES)}) OR house_renovated)",
-        rules.WATER: "NOT safe_drinking_water",
-    }
-    register_mask = " + ".join(f"CASE WHEN {fails[c]} THEN {c.bit} ELSE 0 END" for c in rules.CRITERIA)
+    failed_mask, gap_mask = rules.judged_masks_sql("visit_mask")
     return f"""
     INSERT INTO {_table(HouseholdResult)} ({", ".join(RESULT_COLUMNS)})
     WITH scope AS (
         SELECT id, village_id, status, food_and_clothing_secure, housing_grade, was_dangerous_house,
                house_renovated, safe_drinking_water
         FROM {_table(Household)}
-        WHERE id BETWEEN %(low)s AND %(high)s AND status IN ({_in(CHECKED_STATUSES)})
+        WHERE id BETWEEN %(low)s AND %(high)s AND status IN ({rules.sql_list(CHECKED_STATUSES)})
           AND village_id IN ({villages})
     ),
     members AS (
         SELECT household_id,
                COUNT(*) AS size,
-               SUM(CASE WHEN birth_date BETWEEN %(school_from)s AND %(school_to)s
-                         AND school_status IN ({_in(rules.OUT_OF_SCHOOL_STATUSES)})
-                         AND health NOT IN ({_in(rules.EDUCATION_EXEMPT_HEALTH)}) THEN 1 ELSE 0 END
-               ) AS children_out_of_school,
+               SUM(CASE WHEN {rules.OUT_OF_SCHOOL_CHILD_SQL} THEN 1 ELSE 0 END) AS children_out_of_school,
                SUM(CASE WHEN has_medical_insurance THEN 0 ELSE 1 END) AS uninsured_members
         FROM {_table(Member)}
         WHERE is_active AND household_id BETWEEN %(low)s AND %(high)s
         GROUP BY household_id
     ),
     ledger AS MATERIALIZED (
-        SELECT household_id,
-               CAST(ROUND((wage_income + business_income + property_income + policy_transfer_income
-                           + other_transfer_income - production_expenses) * 100) AS BIGINT) AS net_cents
+        SELECT household_id, {net_income_cents_sql()} AS net_cents
         FROM {_table(IncomeRecord)}
         WHERE year = %(year)s AND household_id BETWEEN %(low)s AND %(high)s
     ){visit_cte},
     facts AS MATERIALIZED (
-        SELECT scope.*, COALESCE(members.size, 0) AS size,
+        SELECT scope.*, COALESCE(members.size, 0) AS member_count,
                COALESCE(members.children_out_of_school, 0) AS children_out_of_school,
                COALESCE(members.uninsured_members, 0) AS uninsured_members,
-               ledger.household_id IS NOT NULL AS has_income_record,
-               CASE WHEN members.size > 0 AND ledger.household_id IS NOT NULL
-                    THEN {per_capita_cents_sql("ledger.net_cents", "members.size")} END AS per_capita_cents,
+               ledger.net_cents AS net_income_cents,
                {visit_mask} AS visit_mask, {"visit.actual_date" if visit_join else "CAST(NULL AS DATE)"} AS visit_date
         FROM scope
         LEFT JOIN members ON members.household_id = scope.id
@@ -140,10 +109,10 @@ def household_results_sql(village_ids) -> str:
         {visit_join}
     ),
     judged AS (
-        SELECT facts.*, (({register_mask}) | visit_mask) AS failed_mask FROM facts
+        SELECT facts.*, {failed_mask} AS failed_mask, {gap_mask} AS gap_mask FROM facts
     )
-    SELECT %(run)s, id, village_id, status, failed_mask = 0, failed_mask, size, has_income_record, per_capita_cents,
-           food_and_clothing_secure, children_out_of_school, uninsured_members, housing_grade,
+    SELECT %(run)s, id, village_id, status, failed_mask = 0 AND gap_mask = 0, failed_mask, gap_mask, member_count,
+           net_income_cents, food_and_clothing_secure, children_out_of_school, uninsured_members, housing_grade,
            was_dangerous_house, house_renovated, safe_drinking_water, visit_date, visit_mask
     FROM judged
     """
@@ -224,22 +193,29 @@ def household_counts(run: EligibilityRun) -> tuple[dict, dict]:
     as the run saw it, counts as poor.
     """
     per_criterion = ", ".join(
-        f"SUM(CASE WHEN (failed_mask & {c.bit}) <> 0 THEN 1 ELSE 0 END)" for c in rules.CRITERIA
+        [f"SUM(CASE WHEN (failed_mask & {c.bit}) <> 0 THEN 1 ELSE 0 END)" for c in rules.FAILING_CRITERIA]
+        + [f"SUM(CASE WHEN (gap_mask & {c.bit}) <> 0 THEN 1 ELSE 0 END)" for c in rules.GAP_CRITERIA]
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT village_id, SUM(CASE WHEN status IN ({_in(Status.poor())}) THEN member_count ELSE 0 END),
-                       COUNT(*), SUM(CASE WHEN passed THEN 1 ELSE 0 END), {per_criterion}
+            f"""SELECT village_id,
+                       SUM(CASE WHEN status IN ({rules.sql_list(Status.poor())}) THEN member_count ELSE 0 END),
+                       COUNT(*), SUM(CASE WHEN passed THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN gap_mask <> 0 THEN 1 ELSE 0 END), {per_criterion}
                 FROM {_table(HouseholdResult)} WHERE run_id = %s GROUP BY village_id""",
             [run.pk],
         )
         rows = cursor.fetchall()
-    totals = [sum(column) for column in zip(*(row[2:] for row in rows))] or [0] * (2 + len(rules.CRITERIA))
-    checked, passed, *failed = totals
+    width = 3 + len(rules.FAILING_CRITERIA) + len(rules.GAP_CRITERIA)
+    totals = [sum(column) for column in zip(*(row[2:] for row in rows))] or [0] * width
+    checked, passed, not_assessable, *by_criterion = totals
+    failed, lacking = by_criterion[:len(rules.FAILING_CRITERIA)], by_criterion[len(rules.FAILING_CRITERIA):]
     counts = {
         "households_checked": checked,
         "households_passed": passed,
-        "failure_counts": {c.code: n for c, n in zip(rules.CRITERIA, failed)},
+        "households_not_assessable": not_assessable,
+        "failure_counts": {c.code: n for c, n in zip(rules.FAILING_CRITERIA, failed)},
+        "gap_counts": {c.code: n for c, n in zip(rules.GAP_CRITERIA, lacking)},
     }
     return counts, {row[0]: row[1] for row in rows}
 
@@ -282,7 +258,7 @@ def check_villages(run: EligibilityRun, poor: dict) -> dict:
                 below_threshold=verdict.below_threshold, unmet_indicators=unmet, passed=verdict.passed,
                 planned_exit_year=village["planned_exit_year"],
                 progress=rules.village_progress(
-                    run.year, village["planned_exit_year"], village["exit_year"], verdict.passed
+                    run.year, village["planned_exit_year"], village["exit_year"], verdict.outcome
                 ),
             )
         )
@@ -290,6 +266,7 @@ def check_villages(run: EligibilityRun, poor: dict) -> dict:
     return {
         "villages_checked": len(results),
         "villages_passed": sum(result.passed for result in results),
+        "villages_without_population": sum(result.below_threshold is None for result in results),
         "poor_persons": sum(result.poor_persons for result in results),
         "registered_persons": sum(result.registered_persons or 0 for result in results),
     }

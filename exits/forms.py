@@ -8,7 +8,7 @@ from povertyapp.forms import RestrictedModelForm
 from villages.models import County
 
 from .models import ExitThreshold, PovertyLine, VillageIndicator
-from .services import MissingPovertyLine, may_run_county, poverty_line, runnable_townships, scheduled_year
+from .services import UncheckableYear, checked_line, default_year, may_run_county, runnable_townships
 
 
 class RunForm(forms.Form):
@@ -23,7 +23,7 @@ class RunForm(forms.Form):
         self.user = user
         years = PovertyLine.objects.order_by("-year").values_list("year", flat=True).distinct()
         self.fields["year"].choices = [(year, year) for year in years]
-        self.fields["year"].initial = scheduled_year()
+        self.fields["year"].initial = default_year()
         township = self.fields["township"]
         township.queryset = runnable_townships(user)
         if may_run_county(user):
@@ -36,8 +36,8 @@ class RunForm(forms.Form):
         data = super().clean()
         if data.get("year") and data.get("line_kind"):
             try:
-                data["line"] = poverty_line(data["year"], data["line_kind"])
-            except MissingPovertyLine as exc:
+                data["line"] = checked_line(data["year"], data["line_kind"])
+            except UncheckableYear as exc:
                 raise forms.ValidationError(str(exc)) from exc
         township = data.get("township")
         data["county"] = township.county if township else County.objects.order_by("pk").first()

@@ -154,9 +154,12 @@ class EligibilityRun(Job):
     indicators = models.JSONField(_("考核指标"), default=list, help_text=_("运行时纳入考核的村指标(快照)"))
     households_checked = models.PositiveIntegerField(_("检测户数"), default=0)
     households_passed = models.PositiveIntegerField(_("达标户数"), default=0)
+    households_not_assessable = models.PositiveIntegerField(_("无法评估户数"), default=0)
     failure_counts = models.JSONField(_("各项未达标户数"), default=dict)
+    gap_counts = models.JSONField(_("各项无法评估户数"), default=dict)
     villages_checked = models.PositiveIntegerField(_("检测村数"), default=0)
     villages_passed = models.PositiveIntegerField(_("达标村数"), default=0)
+    villages_without_population = models.PositiveIntegerField(_("无户籍人口数的村"), default=0)
     poor_persons = models.PositiveIntegerField(_("剩余贫困人口"), default=0)
     registered_persons = models.PositiveIntegerField(_("户籍人口"), default=0)
 
@@ -180,18 +183,46 @@ class EligibilityRun(Job):
         return self.township.name if self.township_id else self.county.name
 
     @property
+    def households_failed(self) -> int:
+        return self.households_checked - self.households_passed - self.households_not_assessable
+
+    @property
+    def villages_failed(self) -> int:
+        return self.villages_checked - self.villages_passed - self.villages_without_population
+
+    @property
     def area(self) -> rules.AreaVerdict:
         """The scope's incidence verdict (the county's when the run is county-wide)."""
-        return rules.judge_area(self.poor_persons, self.registered_persons, self.threshold)
+        return rules.judge_area(
+            self.poor_persons, self.registered_persons, self.threshold,
+            villages_without_population=self.villages_without_population,
+        )
 
-    def failure_rows(self) -> list[tuple[str, int]]:
-        return [(criterion.label, self.failure_counts.get(criterion.code, 0)) for criterion in rules.CRITERIA]
+    def failure_rows(self) -> list[tuple[rules.Criterion, int]]:
+        return [(criterion, self.failure_counts.get(criterion.code, 0)) for criterion in rules.FAILING_CRITERIA]
+
+    def gap_rows(self) -> list[tuple[rules.Criterion, int]]:
+        return [(criterion, self.gap_counts.get(criterion.code, 0)) for criterion in rules.GAP_CRITERIA]
+
+
+OUTCOME_FILTERS = {  # rules.outcome_of on the stored masks
+    rules.Outcome.PASSED: Q(passed=True),
+    rules.Outcome.FAILED: Q(passed=False, gap_mask=0),
+    rules.Outcome.NOT_ASSESSABLE: Q(gap_mask__gt=0),
+}
 
 
 class HouseholdResultQuerySet(RestrictedQuerySet):
+    def with_outcome(self, outcome: str):
+        return self.filter(OUTCOME_FILTERS[outcome])
+
     def failing(self, criterion: rules.Criterion):
-        """Results that failed `criterion`."""
+        """Results that failed `criterion` (whatever their outcome)."""
         return self.annotate(failed_bit=models.F("failed_mask").bitand(criterion.bit)).filter(failed_bit__gt=0)
+
+    def lacking(self, criterion: rules.Criterion):
+        """Results where `criterion` could not be judged."""
+        return self.annotate(gap_bit=models.F("gap_mask").bitand(criterion.bit)).filter(gap_bit__gt=0)
 
 
 class HouseholdResult(models.Model):
@@ -217,16 +248,16 @@ class HouseholdResult(models.Model):
         verbose_name=_("行政村"),
     )
     status = models.CharField(_("脱贫状态"), max_length=1)  # households.choices.Status code
-    passed = models.BooleanField(_("达标"))
+    passed = models.BooleanField(_("达标"))  # True only when nothing failed and nothing was lacking
     failed_mask = models.PositiveSmallIntegerField(_("未达标项"), default=0)
+    gap_mask = models.PositiveSmallIntegerField(_("无法评估项"), default=0)
     member_count = models.PositiveSmallIntegerField(_("在册人数"))
-    has_income_record = models.BooleanField(_("有收入记录"))
-    per_capita_cents = models.BigIntegerField(_("人均纯收入(分)"), null=True)
+    net_income_cents = models.BigIntegerField(_("纯收入(分)"), null=True)  # null: no ledger for the year
     food_and_clothing_secure = models.BooleanField(_("不愁吃穿"))
     children_out_of_school = models.PositiveSmallIntegerField(_("适龄失学人数"))
     uninsured_members = models.PositiveSmallIntegerField(_("未参保人数"))
     housing_grade = models.CharField(_("住房安全等级"), max_length=1, blank=True)
-    was_dangerous_house = models.BooleanField(_("曾为危房"))
+    was_dangerous_house = models.BooleanField(_("危房户"), null=True)
     house_renovated = models.BooleanField(_("危房已改造"))
     safe_drinking_water = models.BooleanField(_("饮水安全"))
     visit_date = models.DateField(_("最近走访日期"), null=True)
@@ -240,12 +271,24 @@ class HouseholdResult(models.Model):
         verbose_name_plural = _("户检测结果")
 
     @property
+    def net_income(self) -> Decimal | None:
+        return None if self.net_income_cents is None else Decimal(self.net_income_cents) / 100
+
+    @property
     def per_capita_income(self) -> Decimal | None:
-        return None if self.per_capita_cents is None else Decimal(self.per_capita_cents) / 100
+        return self.facts().per_capita_income
+
+    @property
+    def outcome(self) -> rules.Outcome:
+        return rules.outcome_of(bool(self.failed_mask), bool(self.gap_mask))
 
     @property
     def failure_codes(self) -> tuple[str, ...]:
         return rules.codes_from_mask(self.failed_mask)
+
+    @property
+    def gap_codes(self) -> tuple[str, ...]:
+        return rules.codes_from_mask(self.gap_mask)
 
     def facts(self) -> rules.HouseholdFacts:
         visit = None
@@ -254,8 +297,7 @@ class HouseholdResult(models.Model):
         return rules.HouseholdFacts(
             year=self.run.year,
             member_count=self.member_count,
-            has_income_record=self.has_income_record,
-            per_capita_income=self.per_capita_income,
+            net_income=self.net_income,
             food_and_clothing_secure=self.food_and_clothing_secure,
             children_out_of_school=self.children_out_of_school,
             uninsured_members=self.uninsured_members,
@@ -276,7 +318,7 @@ class VillageResult(models.Model):
     poor_persons = models.PositiveIntegerField(_("剩余贫困人口"))
     registered_persons = models.PositiveIntegerField(_("户籍人口"), null=True)
     incidence = models.DecimalField(_("贫困发生率(%)"), max_digits=6, decimal_places=2, null=True)
-    below_threshold = models.BooleanField(_("发生率达标"))
+    below_threshold = models.BooleanField(_("发生率达标"), null=True)  # null: no population figure, 无法评估
     unmet_indicators = models.JSONField(_("未达到的指标"), default=list)
     passed = models.BooleanField(_("达到出列标准"))
     planned_exit_year = models.PositiveSmallIntegerField(_("计划出列年度"), null=True)
@@ -290,6 +332,15 @@ class VillageResult(models.Model):
         verbose_name_plural = _("村检测结果")
         ordering = ["village__code"]
         constraints = [models.UniqueConstraint(fields=["run", "village"], name="one_result_per_run_village")]
+
+    @property
+    def outcome(self) -> rules.Outcome:
+        return rules.area_outcome(self.below_threshold, self.unmet_indicators)
+
+    @property
+    def gap(self) -> str:
+        """Why the incidence cannot be assessed ('' when it can)."""
+        return rules.population_gap(self.registered_persons)
 
     @property
     def progress_label(self):

@@ -4,10 +4,10 @@ from decimal import Decimal
 
 from django.apps import apps
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import IncomeRecord
+from households.rules import net_income
 from povertyapp.access import can
 from povertyapp.jobs import JobState
 from povertyapp.roles import Level, level_for
@@ -17,7 +17,15 @@ from . import rules
 from .models import EligibilityRun, HouseholdResult, PovertyLine, VillageIndicator
 
 
-class MissingPovertyLine(LookupError):
+class UncheckableYear(LookupError):
+    """A year an exit check cannot be run for; the message says why, in Chinese."""
+
+
+class MissingPovertyLine(UncheckableYear):
+    pass
+
+
+class MissingIncomeData(UncheckableYear):
     pass
 
 
@@ -30,6 +38,33 @@ def poverty_line(year: int, kind: str = PovertyLine.Kind.EXIT_CHECK) -> Decimal:
             % {"year": year, "kind": PovertyLine.Kind(kind).label}
         )
     return amount
+
+
+def require_income_data(year: int) -> None:
+    """MissingIncomeData (with a Chinese message) when no household has an income record for `year`."""
+    if not IncomeRecord.objects.filter(year=year).exists():
+        raise MissingIncomeData(
+            _("%(year)s年度尚无收入记录,无法进行退出检测;请先录入或导入该年度收入,或选择其他年度。") % {"year": year}
+        )
+
+
+def checked_line(year: int, kind: str = PovertyLine.Kind.EXIT_CHECK) -> Decimal:
+    """The line a run for `year` compares incomes with; UncheckableYear when it has no such line or no incomes."""
+    line = poverty_line(year, kind)
+    require_income_data(year)
+    return line
+
+
+def default_year() -> int | None:
+    """The latest year with both income records and a 脱贫验收标准: what runs and exit proposals default to."""
+    latest_income = IncomeRecord.objects.latest_year()
+    if latest_income is None:
+        return None
+    line_years = PovertyLine.objects.filter(kind=PovertyLine.Kind.EXIT_CHECK, year__lte=latest_income)
+    for year in line_years.order_by("-year").values_list("year", flat=True):
+        if year == latest_income or IncomeRecord.objects.filter(year=year).exists():
+            return year
+    return None
 
 
 def visit_model():
@@ -72,8 +107,10 @@ def household_facts(household, year: int) -> rules.HouseholdFacts:
     return rules.HouseholdFacts(
         year=year,
         member_count=len(members),
-        has_income_record=income is not None,
-        per_capita_income=income.per_capita_net_income(len(members)) if income else None,
+        net_income=None if income is None else net_income(
+            wage=income.wage_income, business=income.business_income, property_=income.property_income,
+            transfers=income.transfer_income, expenses=income.production_expenses,
+        ),
         food_and_clothing_secure=household.food_and_clothing_secure,
         children_out_of_school=sum(
             rules.is_out_of_school_child(birth, school, health, year) for birth, school, health, _insured in members
@@ -127,7 +164,10 @@ def runnable_townships(user):
 def create_run(*, year: int, county: County, township: Township | None = None, user=None,
                kind: str = PovertyLine.Kind.EXIT_CHECK,
                trigger: str = EligibilityRun.Trigger.MANUAL) -> EligibilityRun:
-    """A pending run with the rules in force now copied onto it, queued for a worker once committed."""
+    """A pending run with the rules in force now copied onto it, queued for a worker once committed.
+
+    UncheckableYear when `year` has no line of `kind` or no income records.
+    """
     from .tasks import run_exit_check
 
     indicators = [
@@ -139,21 +179,17 @@ def create_run(*, year: int, county: County, township: Township | None = None, u
     ]
     run = EligibilityRun.objects.create(
         county=county, township=township, year=year, created_by=user, trigger=trigger, line_kind=kind,
-        line=poverty_line(year, kind), threshold=county.province_threshold_percent, indicators=indicators,
+        line=checked_line(year, kind), threshold=county.province_threshold_percent, indicators=indicators,
     )
     transaction.on_commit(lambda: run_exit_check.delay(run.pk))
     return run
 
 
-def scheduled_year() -> int:
-    """The current year if it has a 脱贫验收标准, else the latest year that has one."""
-    this_year = timezone.localdate().year
-    years = PovertyLine.objects.filter(kind=PovertyLine.Kind.EXIT_CHECK, year__lte=this_year)
-    return years.order_by("-year").values_list("year", flat=True).first() or this_year
-
-
 def scheduled_runs() -> list[EligibilityRun]:
-    year = scheduled_year()
+    """A county-wide run per county for default_year(); none while no year has both incomes and a line."""
+    year = default_year()
+    if year is None:
+        return []
     return [
         create_run(year=year, county=county, trigger=EligibilityRun.Trigger.SCHEDULED)
         for county in County.objects.all()

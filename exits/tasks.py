@@ -12,5 +12,5 @@ def run_exit_check(run_id: int) -> bool:
 
 @shared_task
 def monthly_exit_check() -> list[int]:
-    """Start a county-wide run per county for the current year (or the latest year with a line)."""
+    """Start a county-wide run per county for the latest year with incomes and a line (services.default_year)."""
     return [run.pk for run in scheduled_runs()]

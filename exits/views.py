@@ -50,6 +50,33 @@ class RunListView(generic.ObjectListView):
         return context
 
 
+def listed_results(run: EligibilityRun, results, query) -> tuple[object, str, str, int]:
+    """The run page's list — households that did not pass — narrowed by ?outcome=, ?fails= or ?lacks=:
+    (results, title, query string, count).
+
+    The count comes from the run's stored counts: it spares a COUNT(*) over a county of results.
+    """
+    results = results.filter(passed=False)
+    if (criterion := rules.CRITERIA_BY_CODE.get(query.get("fails", ""))) in rules.FAILING_CRITERIA:
+        return (
+            results.failing(criterion), _("%(label)s 未达标") % {"label": criterion.label}, f"fails={criterion.code}",
+            run.failure_counts.get(criterion.code, 0),
+        )
+    if (criterion := rules.CRITERIA_BY_CODE.get(query.get("lacks", ""))) in rules.GAP_CRITERIA:
+        return (
+            results.lacking(criterion), _("%(label)s 无法评估") % {"label": criterion.label},
+            f"lacks={criterion.code}", run.gap_counts.get(criterion.code, 0),
+        )
+    outcome = query.get("outcome", "")
+    if outcome == rules.Outcome.FAILED:
+        return results.with_outcome(outcome), _("未达标户"), f"outcome={outcome}", run.households_failed
+    if outcome == rules.Outcome.NOT_ASSESSABLE:
+        return (
+            results.with_outcome(outcome), _("无法评估户"), f"outcome={outcome}", run.households_not_assessable
+        )
+    return results, _("未达标及无法评估户"), "", run.households_checked - run.households_passed
+
+
 class RunDetailView(generic.ObjectDetailView):
     queryset = EligibilityRun.objects.select_related("county", "township", "created_by")
     template_name = "exits/run_detail.html"
@@ -57,33 +84,26 @@ class RunDetailView(generic.ObjectDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         run, user = self.object, self.request.user
-        failing = (
-            HouseholdResult.objects.restrict(user).filter(run=run, passed=False)
+        results = (
+            HouseholdResult.objects.restrict(user).filter(run=run)
             .select_related("household__village__township", "run").order_by("household_id")
         )
-        criterion = rules.CRITERIA_BY_CODE.get(self.request.GET.get("fails", ""))
-        if criterion is not None:
-            failing = failing.failing(criterion)
-        paginator = Paginator(failing, 50)
+        listed, title, query_string, count = listed_results(run, results, self.request.GET)
+        paginator = Paginator(listed, 50)
         if run.state == JobState.DONE:
-            # Whoever may open a run sees all its rows (EligibilityRun.area_paths): its stored counts spare a
-            # COUNT(*) over a county of results.
-            paginator.count = (
-                run.failure_counts.get(criterion.code, 0) if criterion
-                else run.households_checked - run.households_passed
-            )
+            paginator.count = count  # whoever may open a run sees all its rows (EligibilityRun.area_paths)
         page = paginator.get_page(self.request.GET.get("page"))
         context.update(
             progress_url=reverse("exits:progress", args=[run.pk]),
             paginator=paginator,
             is_paginated=page.has_other_pages(),
             finished=run.state == JobState.DONE,
-            criteria=rules.CRITERIA,
-            criterion=criterion,
+            outcomes=rules.Outcome,
+            list_title=title,
             page_obj=page,
-            failing=[(result, result.verdict()) for result in page],
-            query_string=f"fails={criterion.code}" if criterion else "",
-            villages=VillageResult.objects.restrict(user).filter(run=run).select_related("village__township"),
+            listed=[(result, result.verdict()) for result in page],
+            query_string=query_string,
+            villages=VillageResult.objects.restrict(user).filter(run=run).select_related("village__township", "run"),
         )
         return context
 
@@ -104,16 +124,23 @@ class TownshipProgress:
 
     @property
     def verdict(self) -> rules.AreaVerdict:
-        registered = sum(v.registered_persons or 0 for v in self.villages)
-        return rules.judge_area(sum(v.poor_persons for v in self.villages), registered, self.threshold)
+        return rules.judge_area(
+            sum(v.poor_persons for v in self.villages), sum(v.registered_persons or 0 for v in self.villages),
+            self.threshold, villages_without_population=sum(v.below_threshold is None for v in self.villages),
+        )
 
     @property
     def behind(self) -> int:
         return sum(v.progress == rules.Progress.BEHIND for v in self.villages)
 
     @property
+    def unknown(self) -> int:
+        return sum(v.progress == rules.Progress.UNKNOWN for v in self.villages)
+
+    @property
     def due(self) -> int:
-        return sum(v.progress in (rules.Progress.DONE, rules.Progress.BEHIND) for v in self.villages)
+        due = (rules.Progress.DONE, rules.Progress.BEHIND, rules.Progress.UNKNOWN)
+        return sum(v.progress in due for v in self.villages)
 
 
 @generic.area_scoped

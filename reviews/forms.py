@@ -3,7 +3,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from exits.services import scheduled_year
+from exits.services import default_year
 
 from .choices import Kind, ObjectionOutcome, Outcome, Step
 from .models import validate_scan
@@ -79,7 +79,8 @@ class ProposeForm(forms.Form):
 
     def __init__(self, *args, kind: str, may_override: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["year"].initial = scheduled_year() if kind == Kind.EXIT else timezone.localdate().year
+        this_year = timezone.localdate().year
+        self.fields["year"].initial = (default_year() or this_year) if kind == Kind.EXIT else this_year
         if kind in (Kind.RETURN, Kind.REMOVAL):
             self.fields["reason"].required = True
             self.fields["reason"].label = _("返贫原因") if kind == Kind.RETURN else _("清退原因")

@@ -69,7 +69,7 @@ class Attempt:
         if self.case.pk is None:
             return set()
         steps = self.case.steps.exclude(override_reason="").values_list("check_failures", flat=True)
-        return {failure["code"] for failures in steps for failure in failures}
+        return {failure["code"] for failures in steps for failure in failures if not failure.get("gap")}
 
 
 def exit_verdict(household, year: int):
@@ -115,13 +115,19 @@ def reason_given(attempt: Attempt) -> str | None:
 
 
 def check_passes(attempt: Attempt) -> str | None:
-    """Exit cases only: the household check passes, or a county user lets its failures pass with a reason."""
+    """Exit cases only: the household check passes, or a county user lets its failures pass with a reason.
+
+    A household the check cannot assess (data gaps) never goes on: no reason can stand in for missing facts.
+    """
     if attempt.case.kind != Kind.EXIT:
         return None
     try:
         verdict = attempt.verdict
     except WorkflowError as exc:
         return exc.messages[0]
+    if verdict.gaps:
+        summary = ";".join(f"{gap.label}:{gap.detail}" for gap in verdict.gaps)
+        return _("无法评估(%(summary)s),请先补全登记信息后再办理。") % {"summary": summary}
     failing = {failure.code for failure in verdict.failures}
     if verdict.passed or failing <= attempt.overridden_codes:
         return None
@@ -248,7 +254,10 @@ def propose(household: Household, kind: str, year: int, user, *, reason: str = "
 
 
 def exit_candidates(run, user):
-    """Households that passed in `run`, may exit (status), have no open case and lie in the user's capture scope."""
+    """Households that passed in `run`, may exit (status), have no open case and lie in the user's capture scope.
+
+    Passed means nothing failed and nothing could not be assessed: a household with a data gap is never proposed.
+    """
     passed = run.household_results.filter(passed=True).values("household_id")
     return (
         Household.objects.restrict(user, "change")
@@ -287,6 +296,28 @@ def propose_exits_from_run(run, user) -> int:
         ], batch_size=1000)
     return len(cases)
 
+
+
+def identification_candidates(round_, user):
+    """Households an identification round added that are still 待识别, have no open case and lie in the user's
+    capture scope (identification.models.IdentificationRound.waiting_households)."""
+    return round_.waiting_households(user).exclude(pk__in=Case.objects.open().values("household_id"))
+
+
+def propose_identifications_from_round(round_, user) -> int:
+    """Open a 识别纳入 case with propose() for every household identification_candidates() finds; returns how many.
+
+    All or none: a household someone proposed meanwhile stops the whole batch (WorkflowError), to be tried again.
+    """
+    if not may(user, Step.PROPOSE):
+        raise PermissionDenied
+    label = round_.audit_reason[:120]
+    data = StepInput(note=_("由识别批次 #%(pk)s 批量提议") % {"pk": round_.pk})
+    with transaction.atomic():
+        households = list(identification_candidates(round_, user))
+        for household in households:
+            propose(household, Kind.IDENTIFICATION, round_.year, user, data=data, run_label=label)
+    return len(households)
 
 def advance(case: Case, step: str, user, data: StepInput | None = None, today: datetime.date | None = None) -> CaseStep:
     """Take a state step (review, notice, agreement, approval) or record a check override."""
@@ -393,8 +424,11 @@ def _record(attempt: Attempt, source: str, target: str, outcome: str = "") -> Ca
     if verdict is not None:
         values = {
             "check_passed": verdict.passed,
+            # Failures, then gaps (marked "gap": the check could not judge that criterion).
             "check_failures": [
                 {"code": f.code, "label": str(f.label), "detail": str(f.detail)} for f in verdict.failures
+            ] + [
+                {"code": g.code, "label": str(g.label), "detail": str(g.detail), "gap": True} for g in verdict.gaps
             ],
         }
         if not verdict.passed:

@@ -292,6 +292,7 @@ def test_exits_that_passed_in_a_run_are_proposed_in_bulk(client, exit_ready, dja
     already = factories.household(county.villages[0])
     factories.income(already, year=YEAR)
     case_at(already, State.PROPOSED, county.users.county_staff)  # passes, but has an open case
+    unknown = factories.household(county.villages[0])  # no 2016 income: cannot be assessed, never proposed
     with django_capture_on_commit_callbacks(execute=True):
         run = create_run(year=YEAR, county=county.townships[0].county, user=county.users.county_staff)
     run.refresh_from_db()
@@ -306,7 +307,8 @@ def test_exits_that_passed_in_a_run_are_proposed_in_bulk(client, exit_ready, dja
     assert reverse("reviews:propose_from_run", args=[run.pk]) in client.get(reverse("reviews:index")).content.decode()
     page = client.get(reverse("reviews:propose_from_run", args=[run.pk])).content.decode()
     assert county.home.number in page and county.away.number in page
-    assert county.neighbour.number not in page and already.number not in page
+    assert county.neighbour.number not in page and already.number not in page and unknown.number not in page
+    assert "本次检测未达标 1 户、无法评估(登记信息不全)1 户,均不提议。" in page
     assert client.post(reverse("reviews:propose_from_run", args=[run.pk])).status_code == 302
 
     proposed = Case.objects.filter(run_id=run.pk)

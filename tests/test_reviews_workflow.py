@@ -172,6 +172,29 @@ def test_a_failed_check_blocks_every_step_unless_county_staff_override_with_a_re
     assert case.state == State.TOWNSHIP_REVIEWED
 
 
+def test_a_household_that_cannot_be_assessed_is_never_proposed_even_with_a_reason(county, home):
+    users = county.users
+    home.incomes.filter(year=YEAR).delete()  # no income row for the year: 无法评估
+    for data in (StepInput(), StepInput(override_reason="收入已核实")):
+        with pytest.raises(WorkflowError, match="无法评估.*无2016年度收入记录"):
+            workflow.propose(home, Kind.EXIT, YEAR, users.county_staff, data=data, today=TODAY)
+    assert not Case.objects.exists()
+
+
+def test_a_gap_that_opens_mid_case_blocks_the_next_step_and_the_record_keeps_it(county, home):
+    users = county.users
+    case = workflow.propose(home, Kind.EXIT, YEAR, users.township_cadre, today=TODAY)
+    Household.objects.filter(pk=home.pk).update(housing_grade="", was_dangerous_house=None, house_renovated=False)
+    case.household.refresh_from_db()
+    with pytest.raises(WorkflowError, match="无法评估"):
+        workflow.advance(case, Step.VILLAGE_REVIEW, users.first_secretary, on(-1), today=TODAY)
+    rejection = StepInput(outcome=Outcome.REJECTED, note="住房待核", decided_on=TODAY)
+    workflow.advance(case, Step.VILLAGE_REVIEW, users.first_secretary, rejection, today=TODAY)
+    step = case.steps.latest("pk")
+    assert {"code": "housing", "gap": True}.items() <= step.check_failures[-1].items()
+    assert step.check_passed is False
+
+
 def test_an_override_needs_a_reason_and_a_failing_check(county, home):
     users = county.users
     case = workflow.propose(home, Kind.EXIT, YEAR, users.township_cadre, today=TODAY)
