@@ -299,6 +299,7 @@ class IncomeRecord(models.Model):
         verbose_name = _("收入一本账")
         verbose_name_plural = _("收入一本账")
         ordering = ["household_id", "-year"]
+        indexes = [models.Index(fields=["year"], name="income_year")]  # latest_year(), a year's ledger county-wide
         constraints = [
             models.UniqueConstraint(fields=["household", "year"], name="one_income_record_per_year"),
             *[
