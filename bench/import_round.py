@@ -78,13 +78,19 @@ def village_codes() -> tuple[list[str], str]:
     return [f"4504812{n:05d}" for n in range(VILLAGES)], "450481300001"
 
 
+def village_names() -> dict:
+    """Village code → name, as setup_area registers them and the workbooks write them."""
+    codes, outside_code = village_codes()
+    return {**{code: f"甲{n}村" for n, code in enumerate(codes)}, outside_code: "乙村"}
+
+
 def outside_builder():
     """Township 乙's register, imported before the rounds: its numbers and members make the out-of-scope errors."""
     from tests.identification_workbooks import RoundBuilder
 
     builder = RoundBuilder(seed=99)
     for serial in range(200):
-        builder.add_household(f"4504819{serial:07d}", village_codes()[1], size=2)
+        builder.add_household(f"4504819{serial:07d}", village_codes()[1], size=2, 乡镇="乙镇", 行政村="乙村")
     return builder
 
 
@@ -98,12 +104,14 @@ def generate(rows: int, workdir: str, regenerate: bool) -> dict:
     if not regenerate and expected_path.exists() and all(path.exists() for path in paths):
         return json.loads(expected_path.read_text())
     codes, outside_code = village_codes()
+    names = village_names()
     first = RoundBuilder(seed=7)
     count, serial = 0, 0
     while count < rows:
         serial += 1
         size = min(first.rng.randint(1, 7), rows - count)
-        first.add_household(f"4504812{serial:07d}", first.rng.choice(codes), size=size)
+        code = first.rng.choice(codes)
+        first.add_household(f"4504812{serial:07d}", code, size=size, 行政村=names[code])
         count += size
     write(paths[0], first)
     second = RoundBuilder(seed=8)
@@ -132,7 +140,8 @@ def generate(rows: int, workdir: str, regenerate: bool) -> dict:
     serial = 9_000_000
     while sum(map(len, second.households)) < rows:
         serial += 1
-        second.add_household(f"4504812{serial:07d}", rng.choice(codes), size=4)
+        code = rng.choice(codes)
+        second.add_household(f"4504812{serial:07d}", code, size=4, 行政村=names[code])
     write(paths[1], second)
     broken = RoundBuilder(seed=10)
     broken.used_ids = second.used_ids
@@ -158,8 +167,9 @@ def seed_errors(builder, outside_code: str, outside) -> dict:
     seeded = {}
     for index, position in enumerate(range(step, len(candidates), step)):
         kind, context = kinds[index % len(kinds)], {}
-        if kind == "duplicate_in_file":
-            context["source"] = candidates[position - step // 2][2]  # an earlier household no error touches
+        if kind == "duplicate_in_file":  # a child of an earlier household no error touches
+            context["source_household"] = candidates[position - step // 2]
+            context["source"] = context["source_household"][2]
         elif kind == "village_out_of_scope":
             context["village_code"] = outside_code
         elif kind == "household_out_of_scope":
@@ -196,8 +206,9 @@ def setup_area(url: str, workdir: str) -> None:
     call_command("migrate", verbosity=0)
     inside, outside = factories.township("甲镇"), factories.township("乙镇")
     codes, outside_code = village_codes()
-    Village.objects.bulk_create([Village(township=inside, name=f"甲{n}村", code=code) for n, code in enumerate(codes)])
-    Village.objects.create(township=outside, name="乙村", code=outside_code)
+    names = village_names()
+    Village.objects.bulk_create([Village(township=inside, name=names[code], code=code) for code in codes])
+    Village.objects.create(township=outside, name=names[outside_code], code=outside_code)
     factories.user(Role.COUNTY_STAFF, username=COUNTY_STAFF)
     factories.user(Role.TOWNSHIP_CADRE, township=inside, username=CADRE)
     round_step(url, workdir, "乙镇 精准识别", "outside.xlsx", COUNTY_STAFF, "precise", True, ready=True)

@@ -2,10 +2,12 @@
 
 A household's state is three plain values that compare in one step: a tuple of its
 round-controlled fields, a tuple of the year's income, and its active members as
-ID number → tuple. The file, the register and a frozen snapshot all become states,
+member key → tuple (rules.member_key: the ID number, or name and birth date for a
+person without one). The file, the register and a frozen snapshot all become states,
 so one comparison (identification.diff) serves the preview and the audit view.
 """
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Q
@@ -14,7 +16,7 @@ from households.models import Household, IncomeRecord, Member
 from villages.models import Village, VillageGroup
 
 from .bulk import Staging, qn
-from .rules import Registry
+from .rules import Registry, has_id, member_key
 
 HOUSEHOLD_STATE = (
     "village_code", "group_name", "phone", "standard", "attribute", "main_cause", "other_causes", "status",
@@ -22,7 +24,8 @@ HOUSEHOLD_STATE = (
 )
 INCOME_STATE = ("wage_income", "business_income", "property_income", "transfer_income", "production_expenses")
 MEMBER_STATE = (
-    "name", "sex", "birth_date", "relation", "ethnicity", "education", "school_status", "health", "labour_skill",
+    "name", "sex", "birth_date", "id_missing_reason", "relation", "ethnicity", "education", "school_status", "health",
+    "labour_skill",
     "work_status", "months_worked", "has_medical_insurance", "has_serious_illness_insurance", "has_pension_insurance",
     "receives_subsistence", "receives_destitute_support",
 )
@@ -31,11 +34,21 @@ CHUNK = 5000  # rows fetched at a time while the register is read
 HOUSEHOLD_COLUMNS = HOUSEHOLD_STATE[2:]
 
 
+NAME, BIRTH_DATE = MEMBER_STATE.index("name"), MEMBER_STATE.index("birth_date")
+
+
+class VillageInfo(NamedTuple):
+    id: int
+    name: str
+    in_scope: bool  # inside the uploader's capture scope (and the round's area)
+    township: str
+
+
 @dataclass
 class HouseholdState:
     fields: tuple  # HOUSEHOLD_STATE order
     income: tuple | None  # INCOME_STATE order; None: no ledger row for the year
-    members: dict  # ID number → MEMBER_STATE tuple, active members only
+    members: dict  # member key → MEMBER_STATE tuple, active members only
 
     def field(self, name: str):
         return self.fields[HOUSEHOLD_STATE.index(name)]
@@ -47,15 +60,33 @@ class Baseline:
 
     states: dict = field(default_factory=dict)  # number → HouseholdState
     household_ids: dict = field(default_factory=dict)  # number → pk
-    active_members: dict = field(default_factory=dict)  # (number, ID number) → pk
-    inactive_members: dict = field(default_factory=dict)  # (number, ID number) → pk of the latest inactive row
+    active_members: dict = field(default_factory=dict)  # (number, member key) → pk
+    inactive_members: dict = field(default_factory=dict)  # (number, member key) → pk of the latest inactive row
     transfer_split: dict = field(default_factory=dict)  # number → (policy, other) transfers of the year
-    villages: dict = field(default_factory=dict)  # code → (id, name, inside the capture scope)
+    villages: dict = field(default_factory=dict)  # code → VillageInfo
     groups: dict = field(default_factory=dict)  # (village id, group name) → group id
 
     @property
     def village_codes(self) -> dict:
-        return {village_id: code for code, (village_id, _name, _scope) in self.villages.items()}
+        return {village.id: code for code, village in self.villages.items()}
+
+    @property
+    def village_names(self) -> dict:
+        return {code: village.name for code, village in self.villages.items()}
+
+    def adopt_id_numbers(self, households: dict) -> None:
+        """A registered member without an ID number whom the file lists with one (same household, name and birth
+        date) is the same person: re-key them by the number, so that the round updates their row."""
+        registered = {key for state in self.states.values() for key in state.members}
+        for number, household in households.items():
+            state = self.states.get(number)
+            if state is None or all(has_id(key) for key in state.members):
+                continue
+            for person in household.persons:
+                old = member_key("", person.name, person.birth_date)
+                if person.id_number and person.id_number not in registered and old in state.members:
+                    state.members[person.id_number] = state.members.pop(old)
+                    self.active_members[(number, person.id_number)] = self.active_members.pop((number, old))
 
 
 def _area(round_, village: str, township: str) -> Q:
@@ -76,8 +107,8 @@ def load_baseline(round_) -> Baseline:
     baseline = Baseline()
     writable = Village.objects.restrict(round_.created_by, "change").filter(_area(round_, "pk", "township"))
     in_scope = set(writable.values_list("pk", flat=True))
-    for village_id, code, name in Village.objects.values_list("pk", "code", "name"):
-        baseline.villages[code] = (village_id, name, village_id in in_scope)
+    for village_id, code, name, township in Village.objects.values_list("pk", "code", "name", "township__name"):
+        baseline.villages[code] = VillageInfo(village_id, name, village_id in in_scope, township)
     for group_id, village_id, name in VillageGroup.objects.filter(village_id__in=in_scope).values_list(
         "pk", "village_id", "name"
     ):
@@ -95,11 +126,12 @@ def load_baseline(round_) -> Baseline:
     for pk, number, id_number, active, *values in members.values_list(
         "pk", "household__number", "id_number", "is_active", *MEMBER_STATE
     ).iterator(chunk_size=CHUNK):
+        key = member_key(id_number, values[NAME], values[BIRTH_DATE])
         if active:
-            baseline.states[number].members[id_number] = tuple(values)
-            baseline.active_members[(number, id_number)] = pk
+            baseline.states[number].members[key] = tuple(values)
+            baseline.active_members[(number, key)] = pk
         else:
-            baseline.inactive_members[(number, id_number)] = pk
+            baseline.inactive_members[(number, key)] = pk
     incomes = IncomeRecord.objects.filter(household__in=households, year=round_.year)
     for number, wage, business, property_, policy, other, expenses in incomes.values_list(
         "household__number", "wage_income", "business_income", "property_income", "policy_transfer_income",

@@ -15,9 +15,10 @@ from households import choices
 from .baseline import HOUSEHOLD_STATE, INCOME_STATE, MEMBER_STATE
 from .choices import ChangeKind
 from .columns import BY_FIELD, Code, Codes
+from .rules import has_id
 
 NAME, RELATION = MEMBER_STATE.index("name"), MEMBER_STATE.index("relation")
-EXTRA_LABELS = {"village_code": "行政村", "group_name": "组", "was_dangerous_house": "曾为危房", "sex": "性别"}
+EXTRA_LABELS = {"village_code": "行政村", "group_name": "组", "was_dangerous_house": "危房户", "sex": "性别"}
 
 
 @dataclass
@@ -62,15 +63,20 @@ def _field_changes(subject: str, names, old: tuple, new: tuple, village_names) -
 
 
 def compare(before: dict, after: dict, absent, village_names: dict) -> list[Change]:
-    """Changes from `before` to `after` (number → HouseholdState); `absent`: numbers in scope the round leaves out."""
+    """Changes from `before` to `after` (number → HouseholdState); `absent`: numbers in scope the round leaves out.
+
+    Every person who becomes a member counts as added — in a new household or an existing one — unless they
+    move from another household of `before` (only an ID number can say so: rules.member_key).
+    """
     changes = []
-    was_in = {id_number: number for number, state in before.items() for id_number in state.members}
-    now_in = {id_number: number for number, state in after.items() for id_number in state.members}
+    was_in = {key: number for number, state in before.items() for key in state.members if has_id(key)}
+    now_in = {key: number for number, state in after.items() for key in state.members if has_id(key)}
     for number, state in after.items():
         old = before.get(number)
         if old is None:
             changes.append(Change(ChangeKind.HOUSEHOLD_NEW, number, _head(state), detail={
                 "village": shown("village_code", state.field("village_code"), village_names),
+                "status": shown("status", state.field("status")),
                 "members": len(state.members),
             }))
         else:
@@ -78,24 +84,24 @@ def compare(before: dict, after: dict, absent, village_names: dict) -> list[Chan
             if old.income != state.income:
                 empty = (None,) * len(INCOME_STATE)
                 lines += _field_changes(_("收入"), INCOME_STATE, old.income or empty, state.income or empty, None)
-            for id_number in sorted(old.members.keys() & state.members.keys()):
-                values = state.members[id_number]
-                lines += _field_changes(values[NAME], MEMBER_STATE, old.members[id_number], values, None)
+            for key in sorted(old.members.keys() & state.members.keys()):
+                values = state.members[key]
+                lines += _field_changes(values[NAME], MEMBER_STATE, old.members[key], values, None)
             joined, left = state.members.keys() - old.members.keys(), old.members.keys() - state.members.keys()
             if lines or joined or left:
                 changes.append(Change(ChangeKind.HOUSEHOLD_CHANGED, number, _head(state), detail={"lines": lines}))
-        for id_number in sorted(state.members.keys() - (old.members.keys() if old else set())):
-            values, source = state.members[id_number], was_in.get(id_number)
+        for key in sorted(state.members.keys() - (old.members.keys() if old else set())):
+            values, source = state.members[key], was_in.get(key)
             if source and source != number:
-                changes.append(Change(ChangeKind.PERSON_MOVED, number, values[NAME], id_number,
+                changes.append(Change(ChangeKind.PERSON_MOVED, number, values[NAME], key,
                                       {"from": source, "to": number}))
-            elif old is not None:
-                changes.append(Change(ChangeKind.PERSON_ADDED, number, values[NAME], id_number,
+            else:
+                changes.append(Change(ChangeKind.PERSON_ADDED, number, values[NAME], _id(key),
                                       {"relation": shown("relation", values[RELATION])}))
-        for id_number in sorted(old.members.keys() - state.members.keys()) if old else ():
-            if id_number not in now_in:
-                values = old.members[id_number]
-                changes.append(Change(ChangeKind.PERSON_REMOVED, number, values[NAME], id_number,
+        for key in sorted(old.members.keys() - state.members.keys()) if old else ():
+            if key not in now_in:
+                values = old.members[key]
+                changes.append(Change(ChangeKind.PERSON_REMOVED, number, values[NAME], _id(key),
                                       {"relation": shown("relation", values[RELATION])}))
     for number in absent:
         state = before[number]
@@ -105,6 +111,11 @@ def compare(before: dict, after: dict, absent, village_names: dict) -> list[Chan
             "members": len(state.members),
         }))
     return changes
+
+
+def _id(key: str) -> str:
+    """The ID number a member key holds ("" for a person without one)."""
+    return key if has_id(key) else ""
 
 
 def counts(changes: list[Change]) -> dict:

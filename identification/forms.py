@@ -5,6 +5,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from households.models import IncomeRecord
 from povertyapp.forms import RestrictedModelForm
 from povertyapp.roles import CHANGE, Level, level_for
 
@@ -12,6 +13,7 @@ from .models import IdentificationRound
 from .reader import WorkbookError, check_signature
 
 ACCEPTED_SUFFIX = ".xlsx"
+EARLIEST_YEAR = 2013  # the income year of the first 建档立卡 identification (2014)
 
 
 def max_upload_bytes() -> int:
@@ -23,12 +25,13 @@ class RoundUploadForm(RestrictedModelForm):
 
     class Meta:
         model = IdentificationRound
-        fields = ["name", "kind", "year", "township", "file"]
+        fields = ["name", "kind", "year", "township", "covered_villages", "file"]
         widgets = {"file": forms.ClearableFileInput(attrs={"accept": ACCEPTED_SUFFIX})}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
-        self.fields["year"].initial = datetime.date.today().year - 1
+        # The year of the register's data, not the calendar's: income is entered for the year just past.
+        self.fields["year"].initial = IncomeRecord.objects.latest_year() or datetime.date.today().year
         self.fields["file"].error_messages["empty"] = _("文件为空(0字节),请重新导出后上传。")
         self.fields["file"].help_text = _("只接受Excel工作簿(.xlsx),不超过%(size)d MB;请使用下载的模板。") % {
             "size": settings.IDENTIFICATION_MAX_UPLOAD_MB
@@ -40,6 +43,26 @@ class RoundUploadForm(RestrictedModelForm):
             del self.fields["township"]
             self.instance.township = profile.township if profile else None
             self.instance.village = profile.village if profile else None
+
+    def clean_year(self):
+        year, latest = self.cleaned_data["year"], datetime.date.today().year + 1
+        if not EARLIEST_YEAR <= year <= latest:
+            raise forms.ValidationError(_("年度%(year)s不合理:应在%(earliest)s年到%(latest)s年之间。") % {
+                "year": year, "earliest": EARLIEST_YEAR, "latest": latest,
+            })
+        return year
+
+    def clean(self):
+        cleaned = super().clean()
+        township = cleaned.get("township", self.instance.township)
+        village = self.instance.village
+        outside = [
+            v.name for v in cleaned.get("covered_villages", ())
+            if (township and v.township_id != township.pk) or (village and v.pk != village.pk)
+        ]
+        if outside:
+            self.add_error("covered_villages", _("这些行政村不在本批次的范围内:%(names)s。") % {"names": "、".join(outside)})
+        return cleaned
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

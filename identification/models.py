@@ -5,6 +5,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from households.choices import Status
+from households.models import Household
 from povertyapp.access import RestrictedQuerySet
 from povertyapp.jobs import Job
 from villages.models import Township, Village
@@ -24,6 +26,10 @@ class IdentificationRound(Job):
     )
     village = models.ForeignKey(
         Village, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("行政村")
+    )
+    covered_villages = models.ManyToManyField(
+        Village, blank=True, related_name="+", verbose_name=_("本批次覆盖的行政村"),
+        help_text=_("表中没有列出、但登记在这些村(及表中出现的村)的户,列为“本批次未列出的户”。不选则只看表中出现的村。"),
     )
     file = models.FileField(_("上传文件"), upload_to="identification/%Y/%m/")
     original_name = models.CharField(_("原文件名"), max_length=255)
@@ -73,6 +79,14 @@ class IdentificationRound(Job):
     @property
     def area_label(self) -> str:
         return str(self.village or self.township or _("全县"))
+
+    def waiting_households(self, user):
+        """Households this committed round added that are still 待识别 (no approved 识别纳入 case yet), in the
+        user's capture scope: the reviews app proposes their cases."""
+        if self.status != RoundStatus.COMMITTED:
+            return Household.objects.none()
+        added = self.changes.filter(kind=ChangeKind.HOUSEHOLD_NEW).values("household_number")
+        return Household.objects.restrict(user, "change").filter(status=Status.CANDIDATE, number__in=added)
 
     @property
     def audit_reason(self) -> str:

@@ -1,20 +1,24 @@
-"""Opening an uploaded round workbook: reject what cannot be read, then hand out the rows.
+"""Opening an uploaded round workbook: refuse what cannot be read at all, then hand out the rows.
 
 Cells are read with python-calamine (about 6x faster than openpyxl's read-only mode).
-Calamine returns values only, so formulas are found by streaming the sheet's XML part
-once and looking for <f> elements: that costs a second or two on a 100,000-row sheet,
-covers every row (not a sample) and names the cells. Merged cells come from calamine.
+Calamine returns a formula cell's cached value (the result Excel stored when it last
+saved the file) and "" when there is none, without saying which cells were formulas.
+So the sheet's XML part is streamed once more and searched for <f> elements — a
+second or two for 100,000 rows, every row covered — and each formula cell is noted
+with whether the file stores its value: the row reader then takes the value with a
+warning naming the cell, or makes the cell an error on its own row. Merged cells
+come from calamine.
 """
 import re
 import zipfile
 from dataclasses import dataclass, field
-from posixpath import dirname, join, normpath
+from posixpath import join, normpath
 from xml.etree import ElementTree
 
 import python_calamine
 from django.utils.translation import gettext as _
 
-from .columns import HEADER_SEARCH_ROWS, SHEET_NAME, Layout, find_header
+from .columns import HEADER_SEARCH_ROWS, SHEET_NAME, UNIT_ROWS, Layout, find_header
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # .xls and encrypted workbooks
@@ -22,7 +26,14 @@ MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
-CELL_REF = re.compile(rb'<(?:\w+:)?c\s[^>]*?r="([A-Z]+[0-9]+)"')
+CELL_END = re.compile(rb"</(?:\w+:)?c>")
+CELL_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
+ERROR_TYPE = re.compile(rb'\bt="e"')
+STRING_TYPE = re.compile(rb'\bt="str"')
+CACHED_VALUE = re.compile(rb"<(?:\w+:)?v>[^<]")
+VALUE_ELEMENT = re.compile(rb"<(?:\w+:)?v[\s>/]")
+FORMULA_CHUNK = 1 << 20  # bytes of sheet XML per read
+FORMULA_TAIL = 512  # bytes kept between reads: a cell's start tag and a cut "<f"
 SHOWN_CELLS = 5
 
 
@@ -54,24 +65,33 @@ def check_signature(head: bytes) -> None:
         raise WorkbookError(_("文件不是xlsx格式的Excel工作簿(可能是CSV、WPS或改了扩展名的其他文件)。"))
 
 
+@dataclass(frozen=True)
+class Formula:
+    """A formula cell: its A1 name and whether the file stores its result (not an error value)."""
+
+    cell: str
+    has_value: bool
+
+
 @dataclass
 class Sheet:
-    """The chosen sheet: its name, header layout and the rows below the header."""
+    """The chosen sheet: its name, header layout, the rows below the header and its formula cells."""
 
     name: str
     layout: Layout
     _calamine_sheet: object = field(repr=False)
+    formulas: dict = field(default_factory=dict)  # Excel row number → {0-based column: Formula}
 
     def rows(self):
-        """(Excel row number, cells) for each row under the header."""
+        """(Excel row number, cells) for each data row (below the header and any row of units under it)."""
         for index, cells in enumerate(self._calamine_sheet.iter_rows()):
-            if index > self.layout.header_row:
+            if index >= self.layout.data_row:
                 yield index + 1, cells
 
     @property
     def row_count(self) -> int:
         end = self._calamine_sheet.end
-        return max(0, end[0] - self.layout.header_row) if end else 0
+        return max(0, end[0] + 1 - self.layout.data_row) if end else 0
 
     @property
     def last_column(self) -> int:
@@ -110,13 +130,8 @@ def open_sheet(file, path: str | None = None) -> Sheet:
     name, calamine_sheet, layout = _choose_sheet(book)
     _check_layout(layout, name)
     _check_merged(calamine_sheet, layout)
-    formulas = _formula_cells(archive, parts[name])
-    if formulas:
-        raise WorkbookError(
-            _("工作表含有公式(单元格%(cells)s等)。请选中全部数据,复制后“选择性粘贴→数值”,保存后再上传。")
-            % {"cells": "、".join(formulas)}
-        )
-    return Sheet(name=name, layout=layout, _calamine_sheet=calamine_sheet)
+    formulas = formula_cells(archive.open(parts[name]), first_row=layout.data_row + 1)
+    return Sheet(name=name, layout=layout, _calamine_sheet=calamine_sheet, formulas=formulas)
 
 
 def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
@@ -137,7 +152,7 @@ def _choose_sheet(book):
     candidates = [SHEET_NAME] if SHEET_NAME in names else names
     for name in candidates:
         sheet = book.get_sheet_by_name(name)
-        top = [cells for _index, cells in zip(range(HEADER_SEARCH_ROWS), sheet.iter_rows())]
+        top = [cells for _index, cells in zip(range(HEADER_SEARCH_ROWS + UNIT_ROWS), sheet.iter_rows())]
         layout = find_header(top)
         if layout is not None:
             return name, sheet, layout
@@ -153,6 +168,10 @@ def _choose_sheet(book):
 
 
 def _check_layout(layout: Layout, sheet_name: str) -> None:
+    if layout.in_ten_thousands:
+        raise WorkbookError(_("这些列以万元为单位:%(columns)s。金额须以元为单位,请换算后上传。") % {
+            "columns": "、".join(layout.in_ten_thousands)
+        })
     if layout.duplicated:
         raise WorkbookError(_("表头中这些列出现了不止一次:%(columns)s。") % {"columns": "、".join(layout.duplicated)})
     missing = layout.missing_required
@@ -179,22 +198,48 @@ def _check_merged(sheet, layout: Layout) -> None:
     raise WorkbookError(_("数据区有合并单元格(%(cells)s)。请取消合并并在每一行填上数据。") % {"cells": shown})
 
 
-def _formula_cells(archive: zipfile.ZipFile, part: str) -> list[str]:
-    """Up to SHOWN_CELLS cell names holding a formula, found by streaming the sheet XML."""
-    found, tail = [], b""
-    with archive.open(part) as stream:
-        while len(found) < SHOWN_CELLS:
-            chunk = stream.read(1 << 20)
-            if not chunk:
-                break
+def column_index(letters: bytes) -> int:
+    """A1 column letters → 0-based index."""
+    index = 0
+    for letter in letters:
+        index = index * 26 + letter - 64
+    return index - 1
+
+
+def formula_cells(stream, first_row: int) -> dict:
+    """Excel row → {0-based column: Formula} for the formula cells from `first_row` on, streaming a sheet's XML.
+
+    A formula is the first child of its cell (<c r="U3" t="str"><f>…</f><v>…</v></c>); its result is cached
+    when a non-empty <v> follows before the cell ends (for a text result, an empty one counts: the formula gave
+    "") and the cell is not of the error type (#DIV/0!, #REF! …).
+    """
+    found, tail = {}, b""
+    with stream:
+        while True:
+            chunk = stream.read(FORMULA_CHUNK)
             buffer = tail + chunk
+            position, tail = 0, buffer[-FORMULA_TAIL:]
             if b"<f" not in buffer and b":f" not in buffer:  # substring tests run at C speed; most chunks stop here
-                tail = buffer[-8192:]
+                if not chunk:
+                    return found
                 continue
-            for match in FORMULA.finditer(buffer):
-                cells = CELL_REF.findall(buffer, max(0, match.start() - 4096), match.start())
-                name = cells[-1].decode() if cells else "?"
-                if name not in found:
-                    found.append(name)
-            tail = buffer[-8192:]
-    return found[:SHOWN_CELLS]
+            while match := FORMULA.search(buffer, position):
+                start = buffer.rfind(b"<", 0, match.start())  # the cell's start tag: the tag just before its <f>
+                end = CELL_END.search(buffer, match.end())
+                if end is None:  # the cell goes on in the next read
+                    tail = buffer[start:]
+                    break
+                reference = CELL_REF.search(buffer, start, match.start())
+                position = end.end()
+                tail = buffer[max(position, len(buffer) - FORMULA_TAIL):]
+                if reference is None or int(reference.group(2)) < first_row:
+                    continue
+                row = int(reference.group(2))
+                value = (VALUE_ELEMENT if STRING_TYPE.search(buffer, start, match.start()) else CACHED_VALUE)
+                has_value = (not ERROR_TYPE.search(buffer, start, match.start())
+                             and value.search(buffer, match.end(), end.start()) is not None)
+                found.setdefault(row, {})[column_index(reference.group(1))] = Formula(
+                    (reference.group(1) + reference.group(2)).decode(), has_value
+                )
+            if not chunk:
+                return found

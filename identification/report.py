@@ -1,4 +1,4 @@
-"""Workbooks the round pages hand out: the blank template and the error report.
+"""Workbooks the round pages hand out: the blank template (with its notes) and the error report.
 
 The error report is the uploaded workbook itself with one column added to the round
 sheet: 校验结果, listing each row's errors and warnings. The sheet's XML is copied as a
@@ -20,7 +20,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .choices import Severity
-from .columns import SHEET_NAME, TEMPLATE_COLUMNS, Code, Codes, IdNumberCell, Pattern
+from .columns import (
+    BY_FIELD, COLUMNS, HEADER_RULES, INFO, SHEET_NAME, TEMPLATE_COLUMNS, Boolean, Code, Codes, IdNumberCell, Pattern,
+)
 from .reader import column_letter, sheet_parts
 
 HEADER_FILL = PatternFill("solid", fgColor="F2DCDB")
@@ -34,13 +36,13 @@ CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not allowed i
 
 
 def template_workbook() -> bytes:
-    """The blank round workbook: the header in the national layout, code lists as drop-downs, a sheet of notes."""
+    """The blank round workbook: the header in the national layout and code lists as drop-downs, then (the
+    second sheet) how to fill it: the header comparison and every column with its aliases."""
     book = Workbook()
     sheet = book.active
     sheet.title = SHEET_NAME
-    codes = book.create_sheet("代码表")
     notes = book.create_sheet("填写说明")
-    notes.append([_("列名"), _("必填"), _("填写说明")])
+    codes = book.create_sheet("代码表")
     code_column = 0
     for index, column in enumerate(TEMPLATE_COLUMNS, start=1):
         cell = sheet.cell(row=1, column=index, value=column.header)
@@ -62,13 +64,57 @@ def template_workbook() -> bytes:
             )
             choice.add(f"{letter}2:{letter}{TEMPLATE_ROWS}")
             sheet.add_data_validation(choice)
-        required = _("是") if column.header_required or column.cell_required else ""
-        notes.append([column.header, required, str(column.kind.hint)])
     sheet.freeze_panes = "A2"
     codes.sheet_state = "hidden"
+    _write_notes(notes)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _write_notes(notes) -> None:
+    """The 填写说明 sheet, from identification.columns: HEADER_RULES, then COLUMNS in three groups."""
+    for text in HEADER_RULES:
+        notes.append([str(text)])
+    groups = (
+        (_("模板中的列"), [c for c in COLUMNS if c.in_template]),
+        (_("模板以外可加的列"), [c for c in COLUMNS if not c.in_template and c.level != INFO]),
+        (_("可识别但不导入的列"), [c for c in COLUMNS if not c.in_template and c.level == INFO]),
+    )
+    for title, columns in groups:
+        notes.append([])
+        notes.append([str(title)])
+        notes.append([_("列名"), _("必填"), _("也可用的列名"), _("填写说明"), _("也可填写")])
+        for cell in notes[notes.max_row]:
+            cell.font, cell.fill = Font(bold=True), HEADER_FILL
+        for column in columns:
+            notes.append([column.header, _required(column), " / ".join(column.aliases),
+                          str(column.kind.hint) if column.kind else "", _written_forms(column.kind)])
+    for letter, width in zip("ABCDE", (22, 16, 40, 50, 60)):
+        notes.column_dimensions[letter].width = width
+
+
+def _required(column) -> str:
+    if column.header_required and column.substitute:
+        return _("是(或填写%(other)s)") % {"other": BY_FIELD[column.substitute].header}
+    return _("是") if column.header_required or column.cell_required else ""
+
+
+def _written_forms(kind) -> str:
+    """Everyday words a cell may hold besides the labels: 初一=七年级 …; words that need more: 初中(须写明 …)."""
+    if isinstance(kind, Boolean):
+        return _("是:%(yes)s;否:%(no)s") % {
+            "yes": " ".join(word for word, value in kind.TABLE.items() if value),
+            "no": " ".join(word for word, value in kind.TABLE.items() if not value),
+        }
+    if not isinstance(kind, Code):
+        return ""
+    forms = [f"{word}={kind.label_of(code) if code else _('不填')}" for word, code in kind.aliases.items()]
+    forms += [
+        _("%(word)s(须写明:%(labels)s)") % {"word": word, "labels": "/".join(kind.label_of(code) for code in codes)}
+        for word, codes in kind.ambiguous.items()
+    ]
+    return "、".join(forms)
 
 
 def error_report(round_, findings, sheet_name: str, header_row: int, last_column: int) -> str:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households import choices
+from villages.models import AreaCode
 
 from . import report, staging
 from .baseline import (
@@ -25,7 +26,7 @@ from .models import IdentificationRound, RoundChange, RoundIssue, RoundSnapshot
 from .plan import target_states, write_plan
 from .reader import WorkbookError, local_path, open_sheet
 from .records import RowReader, at_row
-from .rules import check_registry, count_by_severity, finding
+from .rules import check_registry, count_by_severity, find_village, finding
 from .bulk import as_json, copy_rows
 from .writer import RoundWriter
 
@@ -57,37 +58,65 @@ def check(round_: IdentificationRound) -> Checked:
     with round_.file.open("rb") as file:
         sheet = open_sheet(file, local_path(round_.file))
         round_.start(total=sheet.row_count)
-        read = RowReader(sheet.layout).read(sheet.rows(), progress=round_.advance)
+        reader = RowReader(sheet.layout, sheet.formulas, AreaCode.objects.local_codes())
+        read = reader.read(sheet.rows(), progress=round_.advance)
         layout, sheet_name, last_column = sheet.layout, sheet.name, sheet.last_column
         del sheet  # calamine's copy of the sheet is the largest thing held: free it before the register loads
-    findings = [finding("unknown_column", header=header) for header in layout.unknown]
-    findings += [finding("missing_column", header=column.header) for column in layout.missing_optional]
-    findings += read.findings
+    findings = layout_findings(layout, reader.per_capita_only) + read.findings
     baseline = load_baseline(round_)
-    findings += registry_findings(read.households, baseline)
+    findings += registry_findings(read.households, baseline, by_name=bool(layout.substituted))
     numbers = {person.row: person.household_number for person in read.persons}
     return Checked(read.households, findings, read.rows, numbers, baseline, sheet_name, layout.header_row, last_column)
 
 
-def registry_findings(households: dict, baseline: Baseline) -> list:
-    """Village codes, household numbers and ID numbers against the register and the uploader's scope."""
+def layout_findings(layout, per_capita_only: bool) -> list:
+    """What the header says about the file as a whole: columns ignored, missing, or standing in for others."""
+    found = [finding("unknown_column", header=header) for header in layout.unknown]
+    found += [finding("column_shadowed", ignored=ignored, used=used) for ignored, used in layout.shadowed]
+    if layout.not_imported:
+        found.append(finding("columns_not_imported", headers="、".join(layout.not_imported)))
+    found += [finding("missing_column", header=column.header) for column in layout.missing_optional]
+    if layout.substituted:
+        found.append(finding("village_by_name"))
+    if per_capita_only:
+        found.append(finding("per_capita_only"))
+    return found
+
+
+def registry_findings(households: dict, baseline: Baseline, by_name: bool = False) -> list:
+    """Village codes, household numbers and ID numbers against the register and the uploader's scope.
+
+    `by_name`: the file has no 村代码 column; each household's village is first found by its names.
+    """
     id_numbers = {p.parsed_id.number for h in households.values() for p in h.persons if p.parsed_id}
     registry = load_registry(baseline, set(households), id_numbers)
     found = []
     for household in households.values():
-        found += at_row(check_registry(household, household.persons, registry), household.row)
+        named = find_village(household, registry) if by_name else []
+        found += at_row(named + check_registry(household, household.persons, registry), household.row)
     return found
 
 
-def preview(households: dict, baseline: Baseline):
-    """Target states and the changes they make to the register (computed, not written)."""
+def covered_villages(round_: IdentificationRound, households: dict) -> set:
+    """Codes of the villages the round covers: those its workbook lists and those declared on the round."""
+    declared = set(round_.covered_villages.values_list("code", flat=True))
+    return declared | {household.village_code for household in households.values()}
+
+
+def preview(round_: IdentificationRound, households: dict, baseline: Baseline):
+    """Target states and the changes they make to the register (computed, not written).
+
+    Households the round leaves out are listed as candidates for removal only inside the villages it covers:
+    a workbook of one village says nothing about the township's other villages.
+    """
+    baseline.adopt_id_numbers(households)
     targets = target_states(households, baseline)
+    covered = covered_villages(round_, households)
     absent = [
         number for number, state in baseline.states.items()
-        if number not in targets and state.field("status") not in GONE
+        if number not in targets and state.field("status") not in GONE and state.field("village_code") in covered
     ]
-    names = {code: name for code, (_pk, name, _scope) in baseline.villages.items()}
-    return targets, compare(baseline.states, targets, absent, names)
+    return targets, compare(baseline.states, targets, absent, baseline.village_names)
 
 
 def validate_round(round_: IdentificationRound) -> None:
@@ -104,7 +133,7 @@ def validate_round(round_: IdentificationRound) -> None:
     if checked.errors:
         changes, fields["status"], fields["checked_rows"] = [], RoundStatus.REJECTED, ""
     else:
-        changes = preview(checked.households, checked.baseline)[1]
+        changes = preview(round_, checked.households, checked.baseline)[1]
         fields.update(status=RoundStatus.VALIDATED, checked_rows=staging.save(round_, checked.households))
     _store_changes(round_, changes)
     report_file = (
@@ -129,7 +158,7 @@ def commit_round(round_: IdentificationRound, user) -> bool:
         validate_round(round_)  # e.g. a person now registered in another household: check everything again
         round_.finish(error=_("预览之后登记册已有变化,本批次已重新校验,请查看错误。"))
         return False
-    targets, changes = preview(households, baseline)
+    targets, changes = preview(round_, households, baseline)
     if digest(changes) != round_.preview_digest:
         _store_changes(round_, changes)
         round_.finish(preview_digest=digest(changes), error=_("预览之后登记册已有变化,已重新生成预览,请核对后再提交。"),
@@ -183,7 +212,7 @@ def snapshot_data(state) -> dict:
     return {
         "household": dict(zip(HOUSEHOLD_STATE, state.fields)),
         "income": dict(zip(INCOME_STATE, state.income)) if state.income is not None else None,
-        "members": {id_number: dict(zip(MEMBER_STATE, values)) for id_number, values in state.members.items()},
+        "members": {key: dict(zip(MEMBER_STATE, values)) for key, values in state.members.items()},
     }
 
 
@@ -195,7 +224,8 @@ def snapshot_states(round_: IdentificationRound) -> dict:
         states[number] = HouseholdState(
             tuple(data["household"][name] for name in HOUSEHOLD_STATE),
             tuple(income[name] for name in INCOME_STATE) if income is not None else None,
-            {id_number: tuple(values[name] for name in MEMBER_STATE) for id_number, values in data["members"].items()},
+            # Snapshots taken before members could lack an ID number have no id_missing_reason: "".
+            {key: tuple(values.get(name, "") for name in MEMBER_STATE) for key, values in data["members"].items()},
         )
     return states
 
@@ -203,6 +233,6 @@ def snapshot_states(round_: IdentificationRound) -> dict:
 def _store_snapshot(cursor, round_, targets: dict, baseline: Baseline) -> None:
     villages = baseline.villages
     copy_rows(cursor, RoundSnapshot._meta.db_table, ["round_id", "household_number", "village_id", "data"], (
-        (round_.pk, number, villages[state.field("village_code")][0], as_json(snapshot_data(state)))
+        (round_.pk, number, villages[state.field("village_code")].id, as_json(snapshot_data(state)))
         for number, state in targets.items()
     ))

@@ -3,7 +3,8 @@
 A commit works from what validation read and checked, not from the workbook again:
 reading and checking 100,000 rows costs far more than loading them back. Only the
 cells the file has are kept (a missing column stays missing), so the commit still
-takes the register's current values for the rest.
+takes the register's current values for the rest. A person's ID number is kept
+normalised, with the sex and birth date it encodes.
 """
 import datetime
 import gzip
@@ -45,11 +46,7 @@ def save(round_, households: dict) -> str:
     with tempfile.TemporaryFile() as temporary:
         with gzip.GzipFile(fileobj=temporary, mode="wb", compresslevel=1) as stream:
             for number, household in households.items():
-                persons = [
-                    [person.row, _present(person, PERSON_FIELDS), person.parsed_id.number, person.parsed_id.sex,
-                     person.parsed_id.birth_date]
-                    for person in household.persons
-                ]
+                persons = [[person.row, _present(person, PERSON_FIELDS)] for person in household.persons]
                 line = [number, household.row, _present(household, HOUSEHOLD_FIELDS), persons]
                 stream.write(json.dumps(line, cls=DjangoJSONEncoder, ensure_ascii=False).encode() + b"\n")
         temporary.seek(0)
@@ -66,12 +63,11 @@ def load(round_) -> dict:
         for line in stream:
             number, row, values, persons = json.loads(line)
             household = HouseholdRecord(row=row, **{**absent_household, **_decoded(values)})
-            for person_row, person_values, id_number, sex, birth_date in persons:
+            for person_row, person_values in persons:
                 person = PersonRecord(row=person_row, household_number=number,
                                       **{**absent_person, **_decoded(person_values)})
-                person.id_number = id_number
-                person.parsed_id = ParsedId(number=id_number, birth_date=datetime.date.fromisoformat(birth_date),
-                                            sex=sex)
+                if person.id_number:  # checked and normalised, with sex and birth date from it (records.RowReader)
+                    person.parsed_id = ParsedId(number=person.id_number, birth_date=person.birth_date, sex=person.sex)
                 household.persons.append(person)
             households[number] = household
     return households

@@ -24,6 +24,7 @@ from .choices import ChangeKind, RoundStatus, Severity
 from .diff import compare, label, shown
 from .forms import RoundUploadForm
 from .models import IdentificationRound, RoundChange
+from .rules import has_id
 from .services import snapshot_states
 from .tasks import commit_round_task, validate_round_task
 
@@ -99,6 +100,7 @@ class RoundDetailView(generic.ObjectDetailView):
             committed_rounds=IdentificationRound.objects.restrict(self.request.user).filter(
                 status=RoundStatus.COMMITTED
             ).exclude(pk=round_.pk)[:50],
+            waiting=round_.waiting_households(self.request.user).count() if context["can_change"] else 0,
         )
         return context
 
@@ -212,7 +214,8 @@ def _household_view(snapshot) -> dict:
     ]
     income = [(label(name), shown(name, value)) for name, value in (data["income"] or {}).items()]
     members = [
-        {"id_number": mask_id_number(id_number), **{name: shown(name, value) for name, value in values.items()}}
-        for id_number, values in data["members"].items()
+        {**{name: shown(name, value) for name, value in values.items()},
+         "id_number": mask_id_number(key) if has_id(key) else shown("id_missing_reason", values["id_missing_reason"])}
+        for key, values in data["members"].items()
     ]
     return {"number": snapshot.household_number, "fields": fields, "income": income, "members": members}

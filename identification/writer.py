@@ -68,7 +68,7 @@ class RoundWriter:
 
     def create_groups(self, plan: WritePlan, villages: dict, groups: dict) -> dict:
         """Village groups named by the file and not yet registered are created; (village id, name) → id."""
-        wanted = {(villages[fields[0]][0], fields[1]) for _new, _number, fields in plan.households if fields[1]}
+        wanted = {(villages[fields[0]].id, fields[1]) for _new, _number, fields in plan.households if fields[1]}
         missing = wanted - groups.keys()
         if not missing:
             return groups
@@ -91,7 +91,7 @@ class RoundWriter:
 
         def rows():
             for is_new, number, fields in plan.households:
-                village_id = villages[fields[0]][0]
+                village_id = villages[fields[0]].id
                 values = list(fields[2:])
                 values[causes] = as_json(list(values[causes]))
                 yield (is_new, number, village_id, group_ids.get((village_id, fields[1])), *values)
@@ -118,8 +118,8 @@ class RoundWriter:
         operations = [
             *(("deactivate", pk, "", "", reason, *[None] * len(MEMBER_STATE))
               for pk, reason in plan.member_deactivations),
-            *(("demote", pk, "", "", "", *values) for pk, values in plan.member_demotions),
-            *(("update", pk, "", "", "", *values) for pk, values in plan.member_updates),
+            *(("demote", pk, "", id_number, "", *values) for pk, id_number, values in plan.member_demotions),
+            *(("update", pk, "", id_number, "", *values) for pk, id_number, values in plan.member_updates),
             *(("insert", None, number, id_number, "", *values) for number, id_number, values in plan.member_inserts),
         ]
         if not operations:
@@ -140,7 +140,8 @@ class RoundWriter:
             assignments = ", ".join(f"{qn(c)} = s.{qn(c)}" for c in state_columns)
             for op in ("demote", "update"):
                 self.execute(
-                    f"UPDATE {table} SET {assignments}, is_active = %s, left_reason = '' FROM {s} s "
+                    f"UPDATE {table} SET {assignments}, id_number = s.id_number, is_active = %s, left_reason = '' "
+                    f"FROM {s} s "
                     f"WHERE s.op = %s AND {table}.id = s.id", [True, op],
                 )
             defaults = _defaults(Member, {"household", "id_number", "is_active", "left_reason", *MEMBER_STATE})
@@ -153,11 +154,13 @@ class RoundWriter:
                 [*defaults.values(), True],
             )
             self.history(Member, f"FROM {table} t JOIN {s} s ON s.id = t.id WHERE s.op <> 'insert'", "'~'")
+            # An inserted row is its household's active member with its ID number, name and birth date (several
+            # members may have no ID number, never two with the same name and birth date: rules.member_key).
             self.history(
                 Member,
                 f"FROM {table} t JOIN {qn(Household._meta.db_table)} h ON h.id = t.household_id "
                 f"JOIN {s} s ON s.op = 'insert' AND s.household_number = h.number AND s.id_number = t.id_number "
-                f"WHERE t.is_active = %s", "'+'", [True],
+                f"AND s.name = t.name AND s.birth_date = t.birth_date WHERE t.is_active = %s", "'+'", [True],
             )
 
     def write_incomes(self, plan: WritePlan) -> None:

@@ -14,4 +14,5 @@ urlpatterns = [
     path("steps/<int:pk>/attachment/", views.attachment, name="attachment"),
     path("households/<int:household_pk>/propose/<str:kind>/", views.propose, name="propose"),
     path("runs/<int:pk>/propose/", views.propose_from_run, name="propose_from_run"),
+    path("identification-rounds/<int:pk>/propose/", views.propose_from_round, name="propose_from_round"),
 ]

@@ -2,6 +2,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,8 +11,10 @@ from django.utils.translation import gettext as _
 
 from exits.models import EligibilityRun
 from households.models import Household
+from identification.models import IdentificationRound
 from povertyapp.jobs import JobState
 from povertyapp import views as generic
+from povertyapp.confirmation import ConfirmationForm
 
 from . import forms, workflow
 from .choices import Kind, State, Step
@@ -54,26 +57,60 @@ def index(request):
     return render(request, "reviews/index.html", {"kinds": Kind.choices, "table": table, "latest_run": latest_run})
 
 
+def _bulk_proposal(request, *, candidates, action: str, propose, template: str, context: dict, done_url: str):
+    """The confirmation page of a bulk proposal (the candidates, their count, a confirmation box), then the action.
+
+    povertyapp.confirmation makes the POST count only when confirmed, for the count shown, and only once.
+    """
+    confirmation = ConfirmationForm(request.POST or None, request=request, action=action, count=candidates.count())
+    if request.method == "POST":
+        if not confirmation.is_valid():
+            for errors in confirmation.errors.values():
+                messages.error(request, errors[0])
+            return redirect(request.path)
+        try:
+            with transaction.atomic():
+                created = propose()
+                confirmation.consume()
+        except workflow.WorkflowError as exc:
+            messages.error(request, exc.messages[0])
+            return redirect(request.path)
+        messages.success(request, _("已提议%(n)s户。") % {"n": created})
+        return redirect(done_url)
+    page = Paginator(candidates.with_summary(), 100).get_page(request.GET.get("page"))
+    return render(request, template, {
+        **context, "confirmation": confirmation, "page_obj": page, "paginator": page.paginator,
+        "is_paginated": page.has_other_pages(), "object_list": page.object_list,
+    })
+
+
 @generic.area_scoped
 @login_required
 def propose_from_run(request, pk):
-    """Bulk exit proposals for the households that passed in a finished run (confirm, then create)."""
+    """Bulk exit proposals for the households that passed in a finished run."""
     require(request.user, Step.PROPOSE)
     run = get_object_or_404(done_runs(request.user), pk=pk)
-    if request.method == "POST":
-        try:
-            created = workflow.propose_exits_from_run(run, request.user)
-        except workflow.WorkflowError as exc:
-            messages.error(request, exc.messages[0])
-            return redirect("reviews:propose_from_run", pk=run.pk)
-        messages.success(request, _("已提议%(n)s户脱贫。") % {"n": created})
-        return redirect(reverse("reviews:waiting", args=[State.PROPOSED]) + f"?kind={Kind.EXIT}")
-    candidates = workflow.exit_candidates(run, request.user).with_summary()
-    page = Paginator(candidates, 100).get_page(request.GET.get("page"))
-    return render(request, "reviews/propose_from_run.html", {
-        "run": run, "page_obj": page, "paginator": page.paginator, "is_paginated": page.has_other_pages(),
-        "object_list": page.object_list,
-    })
+    return _bulk_proposal(
+        request, candidates=workflow.exit_candidates(run, request.user), action=f"propose-exits-{run.pk}",
+        propose=lambda: workflow.propose_exits_from_run(run, request.user),
+        template="reviews/propose_from_run.html", context={"run": run},
+        done_url=reverse("reviews:waiting", args=[State.PROPOSED]) + f"?kind={Kind.EXIT}",
+    )
+
+
+@generic.area_scoped
+@login_required
+def propose_from_round(request, pk):
+    """识别纳入 proposals for the households a committed identification round added."""
+    require(request.user, Step.PROPOSE)
+    round_ = get_object_or_404(IdentificationRound.objects.restrict(request.user, "change"), pk=pk)
+    return _bulk_proposal(
+        request, candidates=workflow.identification_candidates(round_, request.user),
+        action=f"propose-identifications-{round_.pk}",
+        propose=lambda: workflow.propose_identifications_from_round(round_, request.user),
+        template="reviews/propose_from_round.html", context={"round": round_},
+        done_url=reverse("reviews:waiting", args=[State.PROPOSED]) + f"?kind={Kind.IDENTIFICATION}",
+    )
 
 
 class WaitingListView(generic.ObjectListView):

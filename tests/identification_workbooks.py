@@ -2,16 +2,23 @@
 
 `RoundBuilder` makes valid households (one row per person, the template's columns plus
 出生日期) and can seed one error of any kind, remembering which rule must fire on
-which row. Names and ID numbers are invented; IDs carry a correct check character.
+which row. `excel_workbook` writes sheets the way Excel saves a township's file
+(formulas with their saved results, merged titles, hidden sheets). Names and ID numbers
+are invented; IDs carry a correct check character.
 """
 import datetime
 import io
 import random
+import zipfile
+from dataclasses import dataclass
+from decimal import Decimal
+from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
 from stdnum.cn import ric
 
 from identification.columns import SHEET_NAME, TEMPLATE_COLUMNS
+from identification.reader import column_letter
 
 AREA = "450400"  # a division code stdnum knows for every birth year: no 地区码 warnings on synthetic IDs
 HEADERS = [column.header for column in TEMPLATE_COLUMNS] + ["出生日期"]
@@ -154,7 +161,8 @@ class RoundBuilder:
             "code_list": lambda: child.update({"健康状况": "很好"}),
             "too_long": lambda: child.update({"姓名": "长" * 40}),
             "id_invalid": lambda: child.update({"证件号码": child["证件号码"][:17] + "01"[child["证件号码"][17] == "0"]}),
-            "id_as_number": lambda: child.update({"证件号码": int(child["证件号码"][:15])}),
+            # Typed as a number, Excel keeps 15 significant digits of the 18
+            "id_as_number": lambda: child.update({"证件号码": int(child["证件号码"][:15] + "000")}),
             "sex_vs_id": lambda: child.update({"性别": "女" if child["性别"] == "男" else "男"}),
             "birth_date_vs_id": lambda: child.update({"出生日期": "2000-01-01"}),
             "not_date": lambda: child.update({"出生日期": "2008-13-45"}),
@@ -183,26 +191,27 @@ class RoundBuilder:
             header, value = household_kinds[kind]
             self.set_all(household, header, value)
             self.expected.add((first, kind))
-        elif kind == "several_heads":
+        elif kind == "several_heads":  # reported on each head's row
             spouse["与户主关系"] = "户主"
-            self.expected.add((self.row_of(household, 1), kind))
+            self.expected |= {(first, kind), (self.row_of(household, 1), kind)}
         elif kind == "no_head":
             head["与户主关系"] = "其他"
             self.expected.add((first, kind))
-        elif kind == "rows_disagree":
+        elif kind == "rows_disagree":  # reported on every row of the household
             spouse["识别年度"] = 2015
-            self.expected.add((self.row_of(household, 1), kind))
+            self.expected |= {(self.row_of(household, index), kind) for index in range(len(household))}
         elif kind == "exit_year_missing":
             self.set_all(household, "脱贫状态", "已脱贫(享受政策)")
             self.expected.add((first, kind))
         elif kind == "dangerous_house_grade":
             self.set_all(household, "是否危房", "是")
             self.expected.add((first, kind))
-        elif kind == "duplicate_in_file":
-            source = context["source"]  # an earlier household's child, copied here as a further member
+        elif kind == "duplicate_in_file":  # reported on both rows
+            source, source_household = context["source"], context["source_household"]
             household.append({**household[0], **{k: source[k] for k in source if k in PERSON_HEADERS}})
             self.set_all(household, "家庭人口数", len(household))
-            self.expected.add((self.row_of(household, len(household) - 1), kind))
+            self.expected |= {(self.row_of(household, len(household) - 1), kind),
+                              (self.row_of(source_household, source_household.index(source)), kind)}
         elif kind in ("village_out_of_scope",):
             self.set_all(household, "村代码", context["village_code"])
             self.expected.add((first, kind))
@@ -230,3 +239,163 @@ SIMPLE_KINDS = (
     "village_unknown", "several_heads", "no_head", "rows_disagree", "exit_year_missing", "dangerous_house_grade",
 )
 CONTEXT_KINDS = ("duplicate_in_file", "village_out_of_scope", "household_out_of_scope", "active_elsewhere")
+
+
+# --- workbooks as Excel writes them -------------------------------------------------------------------------
+# openpyxl cannot store a formula's cached result, and township files are full of them; so these are written
+# as SpreadsheetML by hand: shared strings, styled dates, formulas with (or without) the value Excel saved,
+# merged title rows, hidden instruction sheets.
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula cell; `cached`: the result Excel saved with the file (None: none saved, e.g. a generator's file)."""
+
+    expression: str
+    cached: object = None
+
+
+@dataclass(frozen=True)
+class ErrorValue:
+    """A cell whose saved result is an Excel error (#DIV/0!, #REF! …)."""
+
+    code: str
+
+
+@dataclass
+class SheetSpec:
+    name: str
+    rows: list  # lists of cell values, from row 1
+    merged: tuple = ()  # "A1:H1", …
+    hidden: bool = False
+
+
+XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+EXCEL_EPOCH = datetime.date(1899, 12, 30)
+
+
+def excel_workbook(*sheets: SheetSpec) -> bytes:
+    """An .xlsx of `sheets` as Excel saves one (shared strings, a date style, cached formula results)."""
+    strings: dict[str, int] = {}
+    parts = {f"xl/worksheets/sheet{n}.xml": _sheet_xml(sheet, strings) for n, sheet in enumerate(sheets, start=1)}
+    shared = "".join(f"<si><t xml:space=\"preserve\">{escape(text)}</t></si>" for text in strings)
+    parts["xl/sharedStrings.xml"] = (
+        f'{XML_HEAD}<sst xmlns="{MAIN}" count="{len(strings)}" uniqueCount="{len(strings)}">{shared}</sst>'
+    )
+    parts["xl/styles.xml"] = (
+        f'{XML_HEAD}<styleSheet xmlns="{MAIN}"><fonts count="1"><font><sz val="11"/><name val="宋体"/></font></fonts>'
+        '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+        '<fill><patternFill patternType="gray125"/></fill>'
+        '</fills><borders count="1"><border/></borders><cellStyleXfs count="1"><xf/></cellStyleXfs>'
+        '<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>'
+    )
+    entries = "".join(
+        f'<sheet name="{escape(sheet.name)}" sheetId="{n}" state="{"hidden" if sheet.hidden else "visible"}" '
+        f'r:id="rId{n}"/>'
+        for n, sheet in enumerate(sheets, start=1)
+    )
+    parts["xl/workbook.xml"] = (
+        f'{XML_HEAD}<workbook xmlns="{MAIN}" xmlns:r="{RELS}"><sheets>{entries}</sheets></workbook>'
+    )
+    relations = "".join(
+        f'<Relationship Id="rId{n}" Type="{RELS}/worksheet" Target="worksheets/sheet{n}.xml"/>'
+        for n in range(1, len(sheets) + 1)
+    )
+    relations += f'<Relationship Id="rIdS" Type="{RELS}/sharedStrings" Target="sharedStrings.xml"/>'
+    relations += f'<Relationship Id="rIdT" Type="{RELS}/styles" Target="styles.xml"/>'
+    package = "http://schemas.openxmlformats.org/package/2006/relationships"
+    parts["xl/_rels/workbook.xml.rels"] = f'{XML_HEAD}<Relationships xmlns="{package}">{relations}</Relationships>'
+    parts["_rels/.rels"] = (
+        f'{XML_HEAD}<Relationships xmlns="{package}"><Relationship Id="rId1" Type="{RELS}/officeDocument" '
+        'Target="xl/workbook.xml"/></Relationships>'
+    )
+    types = "http://schemas.openxmlformats.org/package/2006/content-types"
+    office = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    overrides = "".join(
+        f'<Override PartName="/{name}" ContentType="{office}.worksheet+xml"/>' for name in parts if "worksheets" in name
+    )
+    parts["[Content_Types].xml"] = (
+        f'{XML_HEAD}<Types xmlns="{types}"><Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{office}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/sharedStrings.xml" ContentType="{office}.sharedStrings+xml"/>'
+        f'<Override PartName="/xl/styles.xml" ContentType="{office}.styles+xml"/>{overrides}</Types>'
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def _sheet_xml(sheet: SheetSpec, strings: dict) -> str:
+    rows = []
+    for number, values in enumerate(sheet.rows, start=1):
+        cells = "".join(
+            _cell_xml(f"{column_letter(index)}{number}", value, strings)
+            for index, value in enumerate(values) if value is not None and value != ""
+        )
+        rows.append(f'<row r="{number}">{cells}</row>')
+    merged = "".join(f'<mergeCell ref="{ref}"/>' for ref in sheet.merged)
+    merged = f'<mergeCells count="{len(sheet.merged)}">{merged}</mergeCells>' if sheet.merged else ""
+    return f'{XML_HEAD}<worksheet xmlns="{MAIN}"><sheetData>{"".join(rows)}</sheetData>{merged}</worksheet>'
+
+
+def _cell_xml(reference: str, value, strings: dict) -> str:
+    if isinstance(value, Formula):
+        cached = value.cached
+        if cached is None:
+            return f'<c r="{reference}"><f>{escape(value.expression)}</f></c>'
+        if isinstance(cached, ErrorValue):
+            return f'<c r="{reference}" t="e"><f>{escape(value.expression)}</f><v>{cached.code}</v></c>'
+        if isinstance(cached, str):
+            return f'<c r="{reference}" t="str"><f>{escape(value.expression)}</f><v>{escape(cached)}</v></c>'
+        return f'<c r="{reference}"><f>{escape(value.expression)}</f><v>{cached}</v></c>'
+    if isinstance(value, bool):
+        return f'<c r="{reference}" t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, datetime.date):
+        return f'<c r="{reference}" s="1"><v>{(value - EXCEL_EPOCH).days}</v></c>'
+    if isinstance(value, (int, float, Decimal)):
+        return f'<c r="{reference}"><v>{value}</v></c>'
+    index = strings.setdefault(str(value), len(strings))
+    return f'<c r="{reference}" t="s"><v>{index}</v></c>'
+
+
+class OfficeSheet:
+    """Households (lists of rows keyed by national header) as a township office lays them out.
+
+    `headers`: national header → the header as the office writes it, in the office's column order (a header
+    the national layout lacks maps from itself); `above`: title and hint rows; `below`: rows of units or
+    column numbers under the header.
+    """
+
+    def __init__(self, households: list, headers: dict, above=(), below=()):
+        self.households, self.headers, self.above, self.below = households, headers, list(above), list(below)
+
+    @property
+    def first_data_row(self) -> int:
+        return len(self.above) + 1 + len(self.below) + 1
+
+    def rows(self) -> list[list]:
+        names = list(self.headers)
+        body = [[row.get(name, "") for name in names] for rows in self.households for row in rows]
+        return [*self.above, list(self.headers.values()), *self.below, *body]
+
+    def row_of(self, household: list, index: int = 0) -> int:
+        """The sheet row of a household's `index`-th person."""
+        position = self.first_data_row
+        for rows in self.households:
+            if rows is household:
+                return position + index
+            position += len(rows)
+        raise ValueError("not a household of this sheet")
+
+    def cell(self, header: str, household: list, index: int = 0) -> str:
+        """The A1 name of a household's person's cell under national `header`."""
+        return f"{column_letter(list(self.headers).index(header))}{self.row_of(household, index)}"
+
+    def workbook(self, *extra: SheetSpec, merged=()) -> bytes:
+        return excel_workbook(*extra, SheetSpec(SHEET_NAME, self.rows(), merged=merged))

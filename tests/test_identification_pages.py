@@ -176,3 +176,19 @@ def test_a_worker_on_the_imports_queue_checks_and_commits_a_round(county):
     commit_round_task.delay(round_.pk, user.pk).get(timeout=60)
     round_.refresh_from_db()
     assert round_.status == RoundStatus.COMMITTED and Household.objects.filter(number="9100000001").exists()
+
+
+def test_the_templates_second_sheet_states_the_header_rules_and_every_alias(client, county):
+    from identification.columns import COLUMNS, HEADER_RULES
+
+    client.force_login(county.users.county_staff)
+    book = load_workbook(io.BytesIO(client.get(reverse("identification:template")).content))
+    notes = book.worksheets[1]
+    assert notes.title == "填写说明" and book["代码表"].sheet_state == "hidden"
+    rows = [row for row in notes.iter_rows(values_only=True)]
+    assert [row[0] for row in rows[:len(HEADER_RULES)]] == [str(rule) for rule in HEADER_RULES]
+    documented = {row[0]: (row[2] or "").split(" / ") for row in rows[len(HEADER_RULES):] if row[0]}
+    for column in COLUMNS:
+        assert documented[column.header] == (list(column.aliases) or [""]), column.header
+    school = next(row for row in rows if row[0] == "在校生状况")
+    assert "初一=七年级" in school[4] and "初中(须写明:七年级/八年级/九年级)" in school[4]

@@ -305,15 +305,37 @@ def test_exits_that_passed_in_a_run_are_proposed_in_bulk(client, exit_ready, dja
 
     client.force_login(county.users.county_staff)
     assert reverse("reviews:propose_from_run", args=[run.pk]) in client.get(reverse("reviews:index")).content.decode()
-    page = client.get(reverse("reviews:propose_from_run", args=[run.pk])).content.decode()
+    url = reverse("reviews:propose_from_run", args=[run.pk])
+    response = client.get(url)
+    page = response.content.decode()
     assert county.home.number in page and county.away.number in page
     assert county.neighbour.number not in page and already.number not in page and unknown.number not in page
     assert "本次检测未达标 1 户、无法评估(登记信息不全)1 户,均不提议。" in page
-    assert client.post(reverse("reviews:propose_from_run", args=[run.pk])).status_code == 302
+    token = response.context["confirmation"]["token"].value()
 
+    # A bare POST, or one without the box ticked, creates nothing: the action needs its confirmation.
+    assert client.post(url).status_code == 302 and not Case.objects.filter(run_id=run.pk).exists()
+    assert "请先勾选确认" in client.post(url, {"token": token}, follow=True).content.decode()
+    assert not Case.objects.filter(run_id=run.pk).exists()
+
+    assert client.post(url, {"token": token, "confirmed": "on"}).status_code == 302
     proposed = Case.objects.filter(run_id=run.pk)
     assert set(proposed.values_list("household", flat=True)) == {county.home.pk, county.away.pk}
     assert all(case.year == YEAR and case.run_label == str(run) for case in proposed)
     assert CaseStep.objects.filter(case__in=proposed, step=Step.PROPOSE).count() == 2
-    client.post(reverse("reviews:propose_from_run", args=[run.pk]))  # again: nothing new
+    again = client.post(url, {"token": token, "confirmed": "on"}, follow=True)  # the same form sent twice
+    assert "已经执行过" in again.content.decode()
     assert Case.objects.filter(run_id=run.pk).count() == 2
+
+
+def test_a_bulk_proposal_confirmed_for_other_numbers_is_refused(client, exit_ready, django_capture_on_commit_callbacks):
+    county = exit_ready
+    with django_capture_on_commit_callbacks(execute=True):
+        run = create_run(year=YEAR, county=county.townships[0].county, user=county.users.county_staff)
+    client.force_login(county.users.county_staff)
+    url = reverse("reviews:propose_from_run", args=[run.pk])
+    token = client.get(url).context["confirmation"]["token"].value()
+    case_at(county.home, State.PROPOSED, county.users.county_staff)  # meanwhile one was proposed by hand
+    page = client.post(url, {"token": token, "confirmed": "on"}, follow=True).content.decode()
+    assert "数据已有变化" in page
+    assert not Case.objects.filter(run_id=run.pk).exists()
