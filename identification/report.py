@@ -109,7 +109,8 @@ def _written_forms(kind) -> str:
         }
     if not isinstance(kind, Code):
         return ""
-    forms = [f"{word}={kind.label_of(code) if code else _('不填')}" for word, code in kind.aliases.items()]
+    blank = _("不填")  # outside the f-string, where xgettext finds it
+    forms = [f"{word}={kind.label_of(code) if code else blank}" for word, code in kind.aliases.items()]
     forms += [
         _("%(word)s(须写明:%(labels)s)") % {"word": word, "labels": "/".join(kind.label_of(code) for code in codes)}
         for word, codes in kind.ambiguous.items()
