@@ -14,6 +14,8 @@ from households.models import Member
 from villages.models import AreaCode
 
 from . import factories
+from .identification_workbooks import RoundBuilder
+from .test_identification import checked_round, committed
 
 
 def with_check(body17: str) -> str:
@@ -146,14 +148,39 @@ def api_outcome(household, raw, user):
     return normalise_id_number(raw), ""  # the response masks the number: the stored one is checked below
 
 
+def import_outcome(county, raw, user, settings, tmp_path):
+    """A one-household identification round whose head carries `raw` (the workbook path of the same rule)."""
+    settings.MEDIA_ROOT = tmp_path
+    builder = RoundBuilder(seed=5)
+    rows = builder.add_household("9300000001", county.villages[0].code, size=1)
+    try:  # the person the number describes, so that only the number itself can be wrong
+        parsed = parse_id_number(raw)
+        born, sex = parsed.birth_date, "男" if parsed.sex == Sex.MALE else "女"
+    except IdNumberError:
+        born, sex = datetime.date(1980, 1, 1), "男"
+    rows[0].update({"证件号码": raw, "出生日期": born, "性别": sex, "与户主关系": "户主"})
+    round_ = checked_round(user, builder.workbook())
+    errors = round_.issues.filter(severity="error", column="证件号码")
+    if errors.exists() or round_.status != "validated":
+        return None, " ".join(errors.values_list("message", flat=True)) or round_.problem
+    committed(round_, user)
+    member = Member.objects.get(household__number="9300000001")
+    stored = member.id_number
+    member.household.delete()
+    return stored, ""
+
+
 @pytest.mark.parametrize("raw, expected", [*SPELLINGS, *INVALID])
-def test_it_gives_the_same_answer_in_the_model_the_form_and_the_api(county, raw, expected):
+def test_it_gives_the_same_answer_in_the_model_the_form_the_api_and_the_import(
+    county, raw, expected, settings, tmp_path
+):
     user = county.users.township_cadre
     outcomes = [
-        model_outcome(county.home, raw), form_outcome(county.home, raw, user), api_outcome(county.home, raw, user)
+        model_outcome(county.home, raw), form_outcome(county.home, raw, user), api_outcome(county.home, raw, user),
+        import_outcome(county, raw, user, settings, tmp_path),
     ]
     if (raw, expected) in SPELLINGS:
-        assert outcomes == [(expected, "")] * 3
+        assert outcomes == [(expected, "")] * 4
     else:
         for stored, message in outcomes:
             assert stored is None and (expected in message or "原因" in message), message
