@@ -318,7 +318,7 @@ class Date:
 
 
 class IdNumberCell(Text):
-    """The ID number as typed; rules.check_person has households.idnumbers normalise it (full-width digits, spaces,
+    """The ID number as typed; rules.person_findings has households.idnumbers normalise it (full-width digits, spaces,
     lower-case x, 15 digits) and say when it upgraded an old number.
 
     A number cell keeps 15 significant digits: a 15-digit (old) ID survives, an 18-digit one has lost its end.
@@ -510,7 +510,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("姓名", "name", PERSON, Text(32), header_required=True, cell_required=True,
            aliases=("成员姓名", "家庭成员姓名")),
     Column("性别", "sex", PERSON, Code(choices.Sex, SEX_ALIASES), cell_required=True),
-    # Not cell_required: a person without an ID number gives the reason instead (rules.check_person).
+    # Not cell_required: a person without an ID number gives the reason instead (rules.person_findings).
     Column("证件号码", "id_number", PERSON, IdNumberCell(), header_required=True,
            aliases=("身份证号码", "身份证号", "证件号", "公民身份号码", "身份证件号码", "成员证件号码")),
     Column("与户主关系", "relation", PERSON, Code(choices.Relation, RELATION_ALIASES), header_required=True,

@@ -20,7 +20,7 @@ from .columns import (
     ABSENT, BY_FIELD, HOUSEHOLD, HOUSEHOLD_FIELDS, INCOME_FIELDS, MISSING_ID, PERSON, PERSON_FIELDS, Boolean,
     CellProblem, Code, Integer, is_blank, normalise, shown,
 )
-from .rules import Finding, check_duplicates, check_household, check_person, finding
+from .rules import Finding, duplicate_findings, finding, household_findings, person_findings
 
 PROGRESS_EVERY = 5000
 
@@ -85,7 +85,7 @@ class _HouseholdCells:
 class RowReader:
     """Turns rows into records; one instance reads one sheet.
 
-    `formulas`: reader.Sheet.formulas; `local_area_codes`: the county's own ID area codes (rules.check_person).
+    `formulas`: reader.Sheet.formulas; `local_area_codes`: the county's own ID area codes (rules.person_findings).
     """
 
     def __init__(self, layout, formulas: dict | None = None, local_area_codes=()):
@@ -157,8 +157,8 @@ class RowReader:
                 household.persons.append(person)
         records = {number: self.household(number, cells, findings) for number, cells in households.items()}
         for household in records.values():
-            findings += at_row(check_household(household, household.persons), household.row)
-        findings += check_duplicates(persons)
+            findings += at_row(household_findings(household, household.persons), household.row)
+        findings += duplicate_findings(persons)
         return ReadResult(households=records, persons=persons, findings=findings, rows=count)
 
     def formula_cells(self, row: int, cells, formulas: dict, findings: list):
@@ -183,7 +183,7 @@ class RowReader:
         split_missing_id(person)
         if person.education and person.school_status == choices.SchoolStatus.NOT_IN_SCHOOL:
             person.school_status = ""  # the national form marks adults 非在校生 besides their education
-        findings += at_row(check_person(person, self.local_area_codes), row)
+        findings += at_row(person_findings(person, self.local_area_codes), row)
         parsed = person.parsed_id
         if parsed is not None:  # the register takes the normalised number, and sex and birth date from it
             person.id_number, person.sex, person.birth_date = parsed.number, parsed.sex, parsed.birth_date

@@ -147,7 +147,7 @@ def has_id(key: str) -> bool:
     return "#" not in key
 
 
-def check_person(person, local_area_codes=(), today: datetime.date | None = None) -> list[Finding]:
+def person_findings(person, local_area_codes=(), today: datetime.date | None = None) -> list[Finding]:
     """ID number (or why there is none, with birth date and sex), sex and birth date against the ID, relation
     against sex, education or school status, months worked.
 
@@ -199,7 +199,7 @@ def _rows(rows) -> str:
     return "、".join(str(row) for row in rows)
 
 
-def check_household(household, persons: list) -> list[Finding]:
+def household_findings(household, persons: list) -> list[Finding]:
     """One head; head's name and household size as stated; exit year; dangerous house against its grade.
 
     Two heads are reported on each head's row; the rest on the household's first row.
@@ -245,7 +245,7 @@ def check_per_capita(household, rows: int) -> list[Finding]:
                     given=household.per_capita_income, computed=computed)]
 
 
-def check_duplicates(persons: list) -> list[Finding]:
+def duplicate_findings(persons: list) -> list[Finding]:
     """The same person twice, reported on every row involved: an ID number anywhere in the file, or a
     member without one twice in the same household (same name and birth date)."""
     rows = defaultdict(list)

@@ -10,7 +10,7 @@ from households import choices
 from households.models import Household, IncomeRecord, Member
 from identification.choices import ChangeKind, RoundStatus
 from identification.models import IdentificationRound
-from identification.rules import check_person
+from identification.rules import person_findings
 from identification.services import commit_round, snapshot_states, validate_round
 from villages.models import VillageGroup
 
@@ -252,9 +252,9 @@ def test_a_fifteen_digit_id_is_upgraded_with_a_warning(county):
 def test_the_person_rules_run_on_register_records_too(county):
     """The same check a round runs on a row, applied to a member of the register (the 回头看 suspect check)."""
     member = county.home.members.get(relation=choices.Relation.SPOUSE)
-    assert [item.rule.id for item in check_person(member) if item.rule.severity == "error"] == []
+    assert [item.rule.id for item in person_findings(member) if item.rule.severity == "error"] == []
     member.relation = choices.Relation.SON
-    assert [item.rule.id for item in check_person(member)].count("relation_vs_sex") == 1
+    assert [item.rule.id for item in person_findings(member)].count("relation_vs_sex") == 1
 
 
 # --- preview, commit, re-import -----------------------------------------------------------------------
