@@ -20,13 +20,14 @@ from django.db.models import Count, Max, Min
 from households.choices import Status
 from households.models import Household, IncomeRecord, Member
 from households.rules import net_income_cents_sql
+from povertyapp.jobs import JobLost
 from villages.models import Village, VillagePopulation
 
 from . import rules
 from .models import EligibilityRun, HouseholdResult, VillageIndicatorValue, VillageResult
 from .services import visit_model
 
-CHUNK_SIZE = 50_000  # households per INSERT … SELECT, by primary-key range
+CHUNK_SIZE = settings.EXIT_CHECK_CHUNK_SIZE  # households per INSERT … SELECT, by primary-key range
 # Households on the register: not those removed (清退), gone (自然减少) or still candidates (待识别).
 CHECKED_STATUSES = tuple(
     status.value for status in (Status.NOT_EXITED, Status.EXITED_WITH_POLICY, Status.RETURNED, Status.EXITED)
@@ -272,23 +273,46 @@ def check_villages(run: EligibilityRun, poor: dict) -> dict:
     }
 
 
-def execute(run_id: int, chunk_size: int | None = None, after_chunk=None) -> bool:
-    """Carry out a pending run; False when another worker claimed it first.
+def discard_results(run: EligibilityRun) -> None:
+    """Delete the run's household and village results: what a failed or dead attempt left."""
+    HouseholdResult.objects.filter(run=run).delete()
+    VillageResult.objects.filter(run=run).delete()
 
-    A run that fails deletes its own partial rows and keeps its error; earlier runs' results are never touched.
+
+def execute(run_id: int, chunk_size: int | None = None, after_chunk=None, *, task_id: str = "",
+            redelivered: bool = False) -> bool:
+    """Carry out a pending run, or take over one whose worker died (Job.claim); False when it is not this
+    task's to run, or when this attempt lost the run to another midway.
+
+    Each attempt starts by deleting the run's rows: a dead attempt leaves the chunks it had committed. A run
+    that fails deletes its partial rows and keeps its error; earlier runs' results are never touched.
     """
     run = EligibilityRun.objects.select_related("county").get(pk=run_id)
-    if not run.claim():
+    if not run.claim(task_id, redelivered):
         return False
     try:
+        discard_results(run)
         check_households(run, chunk_size, after_chunk)
         counts, poor = household_counts(run)
         with transaction.atomic():
             counts.update(check_villages(run, poor))
         run.finish(**counts)
+    except JobLost:
+        return False
     except Exception as exc:
-        HouseholdResult.objects.filter(run=run).delete()
-        VillageResult.objects.filter(run=run).delete()
-        run.fail(f"{type(exc).__name__}: {exc}")
+        if run.fail(f"{type(exc).__name__}: {exc}"):
+            discard_results(run)
         raise
+    return True
+
+
+def retry(run: EligibilityRun) -> bool:
+    """Queue a failed run again, without its partial rows; False when it is not failed (a repeated click)."""
+    from .tasks import run_exit_check
+
+    with transaction.atomic():
+        if not run.requeue():
+            return False
+        discard_results(run)
+        transaction.on_commit(lambda: run_exit_check.delay(run.pk))
     return True

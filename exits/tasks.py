@@ -1,13 +1,15 @@
 """Celery tasks: a run gets only its id; the monthly schedule (一月一调度) checks every county."""
 from celery import shared_task
 
+from povertyapp.jobs import delivery, job_task
+
 from . import batch
 from .services import scheduled_runs
 
 
-@shared_task
-def run_exit_check(run_id: int) -> bool:
-    return batch.execute(run_id)
+@job_task
+def run_exit_check(self, run_id: int) -> bool:
+    return batch.execute(run_id, **delivery(self.request))
 
 
 @shared_task

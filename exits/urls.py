@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.RunListView.as_view(), name="runs"),
     path("<int:pk>/", views.RunDetailView.as_view(), name="run"),
     path("<int:pk>/progress/", views.run_progress, name="progress"),
+    path("<int:pk>/retry/", views.run_retry, name="retry"),
     path("areas/", views.areas, name="areas"),
     path("rules/", views.rules_page, name="rules"),
     path("rules/lines/new/", views.PovertyLineCreateView.as_view(), name="line_create"),

@@ -8,12 +8,13 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from povertyapp import views as generic
 from povertyapp.access import can
 from povertyapp.jobs import JobState, progress_response
 
-from . import rules
+from . import batch, rules
 from .forms import ExitThresholdForm, PovertyLineForm, RunForm, VillageIndicatorForm
 from .models import EligibilityRun, ExitThreshold, HouseholdResult, PovertyLine, VillageIndicator, VillageResult
 from .services import create_run, latest_result, may_run_county, runnable_townships
@@ -98,6 +99,7 @@ class RunDetailView(generic.ObjectDetailView):
             paginator=paginator,
             is_paginated=page.has_other_pages(),
             finished=run.state == JobState.DONE,
+            may_retry=run.state == JobState.FAILED and context["can_change"],
             outcomes=rules.Outcome,
             list_title=title,
             page_obj=page,
@@ -112,6 +114,19 @@ class RunDetailView(generic.ObjectDetailView):
 @login_required
 def run_progress(request, pk):
     return progress_response(get_object_or_404(EligibilityRun.objects.restrict(request.user), pk=pk))
+
+
+@generic.area_scoped
+@login_required
+@require_POST
+def run_retry(request, pk):
+    """重试: a failed run queued again by someone who may start it."""
+    run = get_object_or_404(EligibilityRun.objects.restrict(request.user, "change"), pk=pk)
+    if batch.retry(run):
+        messages.success(request, _("已重新开始%(run)s。") % {"run": run})
+    else:
+        messages.error(request, _("只有失败的退出检测才能重试。"))
+    return redirect(run)
 
 
 @dataclass

@@ -149,3 +149,9 @@ def data_quality(request):
         "paginator": page.paginator if page else None, "is_paginated": bool(page and page.has_other_pages()),
         "query_string": f"gap={chosen}" if chosen else "",
     })
+
+
+def village_panel(request, village):
+    """The village page's households (the first 200; the list page has them all)."""
+    households = Household.objects.restrict(request.user).filter(village=village).with_summary()[:200]
+    return {"households": households}

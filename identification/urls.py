@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.RoundDetailView.as_view(), name="detail"),
     path("<int:pk>/progress/", views.round_progress, name="progress"),
     path("<int:pk>/commit/", views.round_commit, name="commit"),
+    path("<int:pk>/retry/", views.round_retry, name="retry"),
     path("<int:pk>/errors.xlsx", views.error_report, name="error_report"),
     path("<int:pk>/snapshot/", views.round_snapshot, name="snapshot"),
     path("<int:pk>/compare/", views.round_compare, name="compare"),

@@ -26,7 +26,7 @@ from .forms import RoundUploadForm
 from .models import IdentificationRound, RoundChange
 from .rules import has_id
 from .services import snapshot_states
-from .tasks import commit_round_task, validate_round_task
+from .tasks import RETRYABLE, commit_round_task, retry, validate_round_task
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RUNNING = (JobState.PENDING, JobState.RUNNING)
@@ -96,7 +96,8 @@ class RoundDetailView(generic.ObjectDetailView):
             query_string=f"show={show}&severity={self.request.GET.get('severity', '')}", running=running, may_download_report=sees_personal_data(self.request.user),
             progress_url=reverse("identification:progress", args=[round_.pk]),
             may_commit=context["can_change"] and round_.status == RoundStatus.VALIDATED and not running
-            and not round_.errors,
+            and not round_.errors and round_.state != JobState.FAILED,
+            may_retry=context["can_change"] and round_.state == JobState.FAILED and round_.status in RETRYABLE,
             committed_rounds=IdentificationRound.objects.restrict(self.request.user).filter(
                 status=RoundStatus.COMMITTED
             ).exclude(pk=round_.pk)[:50],
@@ -127,9 +128,22 @@ def round_commit(request, pk):
     if round_.status != RoundStatus.VALIDATED or round_.errors or round_.state in RUNNING:
         messages.error(request, _("只有已校验、没有错误且不在处理中的批次才能提交。"))
         return redirect(round_)
-    IdentificationRound.objects.filter(pk=round_.pk).update(state=JobState.PENDING, done=0, error="")
-    commit_round_task.delay(round_.pk, request.user.pk)
+    if round_.requeue(from_states=(JobState.DONE, JobState.FAILED)):  # one of two clicks gets through
+        commit_round_task.delay(round_.pk, request.user.pk)
     messages.success(request, _("已开始提交“%(name)s”。") % {"name": round_.name})
+    return redirect(round_)
+
+
+@generic.area_scoped
+@login_required
+@require_POST
+def round_retry(request, pk):
+    """重试: the failed validation or commit queued again by someone who may change the round."""
+    round_ = _round(request, pk, "change")
+    if retry(round_, request.user):
+        messages.success(request, _("已重新开始处理“%(name)s”。") % {"name": round_.name})
+    else:
+        messages.error(request, _("只有处理失败的批次才能重试。"))
     return redirect(round_)
 
 

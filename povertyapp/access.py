@@ -8,7 +8,10 @@ A model says how it reaches the area tree through `area_paths`, a dict with
 any of the keys "township", "village" and "household": the ORM lookup from
 the model to that object's primary key ("pk" for the model itself), or a
 tuple of lookups any of which may match (for models reached several ways).
+The paired-household level asks the app that defines pairings (`register_paired_lookup`).
 """
+from collections.abc import Callable
+
 from django.db import models
 
 from .roles import ROLES_SEEING_PERSONAL_DATA, Level, level_for
@@ -41,15 +44,22 @@ def area_condition(model, level: str, profile) -> models.Q | None:
         return _any_path(model, paths["township"], profile.township_id)
     if level == Level.VILLAGE and profile.village_id and "village" in paths:
         return _any_path(model, paths["village"], profile.village_id)
-    if level == Level.PAIRED and profile.cadre_id:
-        from households.models import Pairing
-
-        paired = Pairing.objects.active().filter(cadre_id=profile.cadre_id)
-        if "household" in paths:
-            return _any_path(model, paths["household"], paired.values("household_id"), "__in")
-        if "village" in paths:
-            return _any_path(model, paths["village"], paired.values("household__village_id"), "__in")
+    if level == Level.PAIRED and profile.cadre_id and _paired_lookup is not None:
+        for key in ("household", "village"):
+            if key in paths:
+                return _any_path(model, paths[key], _paired_lookup(profile.cadre_id, key), "__in")
     return None
+
+
+_paired_lookup: Callable[[int, str], models.QuerySet] | None = None
+
+
+def register_paired_lookup(lookup: Callable[[int, str], models.QuerySet]) -> None:
+    """Set how the paired-household level finds a cadre's area: `lookup(cadre_id, key)` returns a values()
+    queryset of the ids of the households (key "household") or villages (key "village") paired with the cadre.
+    The app that defines pairings registers it from its AppConfig.ready(); until then that level sees nothing."""
+    global _paired_lookup
+    _paired_lookup = lookup
 
 
 def _any_path(model, paths, value, suffix: str = "") -> models.Q:

@@ -10,6 +10,9 @@ rules every endpoint must follow:
   constraints), so the API and the forms give the same Chinese messages;
 - ID numbers, phones and bank accounts are masked for roles that may not see
   them; a response that shows them in full is logged, one row per request.
+
+Apps mount their viewsets with `register_route()` from AppConfig.ready(); povertyapp.api_urls builds
+the /api/v1/ router from `routes()`, so the floor imports no app.
 """
 import copy
 from collections.abc import Callable, Mapping
@@ -31,6 +34,25 @@ from .models import PersonalDataAccess
 from .roles import CHANGE, VIEW
 
 MAX_LOGGED_IDS = 500
+
+
+@dataclass(frozen=True)
+class Route:
+    prefix: str
+    viewset: type
+    basename: str | None = None
+
+
+_routes: list[Route] = []
+
+
+def register_route(prefix: str, viewset: type, basename: str | None = None) -> None:
+    """Serve `viewset` at /api/v1/<prefix>/ (call from the app's AppConfig.ready())."""
+    _routes.append(Route(prefix, viewset, basename))
+
+
+def routes() -> list[Route]:
+    return list(_routes)
 
 
 def scope_action(request) -> str:

@@ -1,4 +1,4 @@
-"""/api/v1/: the apps' routers under one API root, token login and the OpenAPI schema.
+"""/api/v1/: the routes apps registered (povertyapp.api.register_route), token login and the OpenAPI schema.
 
 The root, token, schema and docs views show no register data (public_view); the
 schema and docs still require a signed-in user.
@@ -9,12 +9,7 @@ from rest_framework import routers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.authtoken.views import ObtainAuthToken
 
-from exits.api.urls import router as exits_router
-from households.api.urls import router as households_router
-from reviews.api.urls import router as reviews_router
-from villages.api.urls import router as villages_router
-from visits.api.urls import router as visits_router
-
+from .api import routes
 from .views import public_view
 
 app_name = "api"
@@ -33,8 +28,8 @@ class ApiRootView(routers.APIRootView):
 
 router = routers.DefaultRouter()
 router.APIRootView = ApiRootView
-for app_router in (households_router, villages_router, visits_router, reviews_router, exits_router):
-    router.registry.extend(app_router.registry)
+for route in routes():
+    router.register(route.prefix, route.viewset, route.basename)
 
 signed_in = [IsAuthenticated]
 

@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "exits",
     "reviews",
     "visits",
+    "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -204,6 +206,18 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 # Largest identification-round workbook accepted (MB); the upload page states it.
 IDENTIFICATION_MAX_UPLOAD_MB = env_int("IDENTIFICATION_MAX_UPLOAD_MB", 30)
+# What a round workbook may hold, checked while it streams and before it is loaded (identification/limits.py);
+# a county's whole register is ~50k–250k persons on ~40 columns.
+IDENTIFICATION_MAX_ROWS = env_int("IDENTIFICATION_MAX_ROWS", 300_000)  # the last row a sheet's cells reach
+IDENTIFICATION_MAX_COLUMNS = env_int("IDENTIFICATION_MAX_COLUMNS", 200)
+# Rows × columns of the range a sheet's cells span: the reader holds every cell of it, ~32 bytes each.
+IDENTIFICATION_MAX_CELLS = env_int("IDENTIFICATION_MAX_CELLS", 15_000_000)
+IDENTIFICATION_MAX_CELL_CHARS = env_int("IDENTIFICATION_MAX_CELL_CHARS", 1_000)  # any one shared or inline string
+IDENTIFICATION_MAX_FORMULA_CELLS = env_int("IDENTIFICATION_MAX_FORMULA_CELLS", 1_000_000)
+IDENTIFICATION_MAX_UNCOMPRESSED_MB = env_int("IDENTIFICATION_MAX_UNCOMPRESSED_MB", 400)  # all parts together
+IDENTIFICATION_MAX_COMPRESSION_RATIO = env_int("IDENTIFICATION_MAX_COMPRESSION_RATIO", 100)  # per part over 1 MB
+IDENTIFICATION_MAX_SHARED_STRINGS_MB = env_int("IDENTIFICATION_MAX_SHARED_STRINGS_MB", 100)
+IDENTIFICATION_MAX_SECONDS = env_int("IDENTIFICATION_MAX_SECONDS", 600)  # reading and checking the rows
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -277,6 +291,20 @@ CELERY_TASK_TRACK_STARTED = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Identification-round imports have their own queue, so a 100,000-row file never holds up other jobs.
 CELERY_TASK_ROUTES = {"identification.tasks.*": {"queue": "imports"}}
+# Job tasks are acknowledged when done (povertyapp.jobs.job_task), so a worker reserves one message at a time.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redis hands an unacknowledged message to another worker after this many seconds: longer than any job
+    # (a 100,000-row import takes minutes), else a job still running would be delivered twice. A job whose
+    # whole worker died is failed by the stale sweep long before, and retried from its page.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 6 * 3600),
+    # Prefix of every Redis key Celery uses: installations (or test runs) sharing one Redis keep apart.
+    "global_keyprefix": os.environ.get("CELERY_KEY_PREFIX", ""),
+}
+# Background jobs (povertyapp.jobs): a running job with no progress for this many minutes lost its worker and
+# is failed; a pending job nobody picked up is failed after the second limit. Checked every two minutes.
+JOB_STALE_MINUTES = env_int("JOB_STALE_MINUTES", 10)
+JOB_PENDING_STALE_MINUTES = env_int("JOB_PENDING_STALE_MINUTES", 60)
 
 LOGGING = {
     "version": 1,
@@ -291,12 +319,14 @@ REVIEW_ATTACHMENT_MAX_MB = env_int("REVIEW_ATTACHMENT_MAX_MB", 5)
 
 # Exit checks (exits.batch): primary-key chunks written at once on PostgreSQL (one per database core is right).
 EXIT_CHECK_WORKERS = env_int("EXIT_CHECK_WORKERS", 2)
+# Households per primary-key chunk: one transaction and one progress step each.
+EXIT_CHECK_CHUNK_SIZE = env_int("EXIT_CHECK_CHUNK_SIZE", 50_000)
 
-# Celery beat: the county-wide exit check on the 1st of every month at 02:00 (一月一调度).
+# Celery beat: the county-wide exit check on the 1st of every month at 02:00 (一月一调度); abandoned jobs failed.
 CELERY_BEAT_SCHEDULE = {
-    "hourly-stale-jobs": {
+    "stale-jobs": {
         "task": "povertyapp.tasks.fail_stale_jobs",
-        "schedule": crontab(minute=15),
+        "schedule": crontab(minute="*/2"),
     },
     "nightly-visit-plans": {
         "task": "visits.tasks.schedule_visits",

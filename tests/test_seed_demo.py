@@ -14,7 +14,7 @@ from households import choices
 from households.idnumbers import parse_id_number
 from households.models import Household, IncomeRecord, Member, Pairing
 from exits.services import check_household, poverty_line
-from povertyapp.demo import AS_OF, DEMO_PASSWORD, seed_demo
+from demo.county import AS_OF, DEMO_PASSWORD, seed_demo
 from villages.models import (
     Cadre, FirstSecretaryPosting, Township, Village, VillageGroup, VillagePopulation, WorkTeamMembership,
 )

@@ -29,7 +29,7 @@ VILLAGE_LEDGER_COLUMNS = [
 class VillageLedgerView(XlsxExportView):
     """村台账: one row per village of the filtered list; its figures come from Village.objects.with_figures()."""
 
-    queryset = Village.objects.with_figures()
+    queryset = Village.objects.all()
     filterset_class = VillageFilterSet
     columns = VILLAGE_LEDGER_COLUMNS
     title = _("村台账")
@@ -37,4 +37,4 @@ class VillageLedgerView(XlsxExportView):
 
     def get_rows(self, queryset):
         keys = [column.key for column in self.columns if column.key]
-        return queryset.order_by("township__code", "code").values(*keys).iterator(chunk_size=CHUNK_SIZE)
+        return queryset.with_figures().order_by("township__code", "code").values(*keys).iterator(chunk_size=CHUNK_SIZE)

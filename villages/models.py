@@ -2,8 +2,7 @@
 from django.core.validators import RegexValidator
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -85,26 +84,28 @@ class Township(models.Model):
         return self.name
 
 
-def _count(queryset, group_by: str):
-    """A correlated COUNT subquery of `queryset` grouped by `group_by` (0 when empty)."""
-    counted = queryset.order_by().values(group_by).annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted), 0)
+_figure_suppliers = []
+
+
+def register_figures(annotate) -> None:
+    """`annotate(villages)` adds household_count, person_count and poor_person_count to a village queryset.
+
+    The register (households) supplies them from its AppConfig.ready(): the area tree names the figures its
+    pages, ledger and API show, but imports no household model.
+    """
+    _figure_suppliers.append(annotate)
 
 
 class VillageQuerySet(RestrictedQuerySet):
     def with_figures(self):
-        """Households, persons and poor persons on the register, and the latest registered population."""
-        from households.choices import Status
-        from households.models import Household, Member
-
-        members = Member.objects.filter(household__village=OuterRef("pk"), is_active=True)
+        """The register figures (register_figures) and the latest registered population."""
         latest = VillagePopulation.objects.filter(village=OuterRef("pk")).order_by("-as_of")
-        return self.select_related("township").annotate(
-            household_count=_count(Household.objects.filter(village=OuterRef("pk")), "village"),
-            person_count=_count(members, "household__village"),
-            poor_person_count=_count(members.filter(household__status__in=Status.poor()), "household__village"),
+        villages = self.select_related("township").annotate(
             registered_persons=Subquery(latest.values("registered_persons")[:1]),
         )
+        for annotate in _figure_suppliers:
+            villages = annotate(villages)
+        return villages
 
 
 class Village(models.Model):

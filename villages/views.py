@@ -1,7 +1,6 @@
-"""Village list and page: households, persons, poor persons and incidence."""
+"""Village list and page: households, persons, poor persons (supplied by the register) and incidence."""
 from django.utils.translation import gettext as _
 
-from households.models import Household
 from povertyapp.history import Related, record_log
 from povertyapp import views as generic
 from povertyapp.navigation import render_panels
@@ -19,22 +18,29 @@ def village_history(village):
 
 
 class VillageListView(generic.ObjectListView):
-    queryset = Village.objects.with_figures()
+    queryset = Village.objects.all()
     filterset_class = VillageFilterSet
     page_name = "village"
     template_name = "villages/village_list.html"
     paginate_by = 100
 
+    def decorate(self, queryset):
+        return queryset.with_figures()
+
 
 class VillageDetailView(generic.ObjectDetailView):
-    queryset = Village.objects.with_figures()
+    """The village with its figures; the register lists its households in a panel (households.views)."""
+
+    queryset = Village.objects.all()
     template_name = "villages/village_detail.html"
+
+    def get_queryset(self):
+        return super().get_queryset().with_figures()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         village = self.object
         context.update(
-            households=Household.objects.restrict(self.request.user).filter(village=village).with_summary()[:200],
             secretaries=village.secretary_postings.select_related("cadre").order_by("-start_date"),
             team=village.team_memberships.active().select_related("cadre").order_by("duty", "cadre__name"),
             populations=village.populations.all()[:5],

@@ -15,9 +15,12 @@ class TownshipViewSet(AreaScopedReadOnlyViewSet):
 class VillageViewSet(AreaScopedReadOnlyViewSet):
     """Villages with register counts, the latest registered (户籍) population and the incidence."""
 
-    queryset = Village.objects.with_figures()
+    queryset = Village.objects.all()
     serializer_class = VillageSerializer
     filterset_class = VillageFilterSet
+
+    def get_queryset(self):
+        return super().get_queryset().with_figures()
 
 
 class CadreViewSet(AreaScopedReadOnlyViewSet):

@@ -1,4 +1,4 @@
-"""The start page: the user's area in figures.
+"""The start page: the user's area in figures, from the register and the area tree.
 
 Four aggregate queries, each read from an index where PostgreSQL can (COUNT(*), not COUNT(id); the partial
 index on active members): households per status, persons, poor persons, villages.
@@ -9,9 +9,8 @@ from django.shortcuts import render
 
 from households.choices import Status
 from households.models import Household, Member
+from povertyapp.views import area_scoped
 from villages.models import Village
-
-from .views import area_scoped
 
 
 @area_scoped
@@ -36,4 +35,4 @@ def home(request):
         "poor_village_count": villages["poor"],
         "profile": getattr(request.user, "staff_profile", None),
     }
-    return render(request, "home.html", context)
+    return render(request, "reports/home.html", context)

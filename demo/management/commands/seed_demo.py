@@ -1,8 +1,8 @@
-"""`manage.py seed_demo`: write the synthetic demo county (see povertyapp/demo.py)."""
+"""`manage.py seed_demo`: write the synthetic demo county (see demo/county.py)."""
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from povertyapp.demo import DemoError, register_is_empty, seed_demo
+from demo.county import DemoError, register_is_empty, seed_demo
 
 
 class Command(BaseCommand):

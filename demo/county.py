@@ -2,8 +2,9 @@
 
 `seed_demo(seed, scale)` plans the area tree (townships, villages, work teams, household counts) from one
 `random.Random(seed)`, then streams village by village: groups, households, members, the income ledger,
-pairings and the registered population, buffered and written in batches. Everything is valid by
-construction (no full_clean per row, no history rows); tests/test_seed_demo.py proves it on samples.
+pairings with their visits (`visits.demo`) and the registered population, buffered and written in batches.
+Everything is valid by construction (no full_clean per row, no history rows); tests/test_seed_demo.py proves it
+on samples.
 
 Scale 1 is seed 000's county: 14 townships, 277 villages (53 poor), ~5,825 groups, 11,238 households,
 ~49,000 persons and 645 work-team members. The whole tree scales linearly with `scale`, so villages and
@@ -38,10 +39,8 @@ from povertyapp.roles import Role
 from villages.models import (
     AreaCode, Cadre, County, FirstSecretaryPosting, Township, Village, VillageGroup, VillagePopulation, WorkTeamMembership,
 )
-from visits.choices import Kind as VisitKind
-from visits.choices import Measure, Observation
-from visits.choices import Status as VisitStatus
-from visits.models import Visit, VisitPolicy
+from visits.demo import pairing_visits
+from visits.models import Visit
 
 # Seed 000 (domain README, "Seed figures"): what scale 1 reproduces.
 SEED_000 = {"townships": 14, "villages": 277, "poor_villages": 53, "households": 11238, "team_members": 645}
@@ -54,8 +53,6 @@ TEAM_START = datetime.date(2016, 3, 23)
 INCOME_YEARS = (2015, 2016, 2017)  # incomes are drawn around these years' exit-check lines (exits.PovertyLine)
 DEMO_PASSWORD = "demo2016pass"
 COPY_NULL = r"\N"
-MEASURE_CODES = list(Measure.values)
-VISIT_INTERVAL_DAYS = VisitPolicy._meta.get_field("interval_days").default
 COUNTY_CODE = "450481"
 # Share of households exiting in 2016 and 2017, by the village's planned exit year (None: other villages).
 # With poor villages holding ~55% of households this gives seed 000's ~10,050 and ~11,200 persons.
@@ -459,24 +456,8 @@ class CountyGenerator:
     def add_pairing(self, cadre_id: int, household_id: int):
         self.writer.add(Pairing, cadre_id=cadre_id, household_id=household_id,
                         start_date=datetime.date(2016, self.rng.randint(1, 6), 1))
-        self.add_visits(cadre_id, household_id)
-
-    def add_visits(self, cadre_id: int, household_id: int):
-        """Visits relative to today, so the phone pages show real due and overdue lists: most households were
-        visited in the last six weeks (all found secure) and have their next visit planned a month later."""
-        rng, today = self.rng, self.today
-        planned = today + datetime.timedelta(days=rng.randint(0, 14))
-        if rng.random() < 0.85:
-            visited = today - datetime.timedelta(days=rng.randint(3, 45))
-            secure = dict.fromkeys(("food_clothing", "education", "medical", "housing", "water"), Observation.SECURE)
-            self.writer.add(
-                Visit, household_id=household_id, visitor_id=cadre_id, planned_date=visited, actual_date=visited,
-                status=VisitStatus.DONE, kind=VisitKind.HOME if rng.random() < 0.8 else VisitKind.PHONE,
-                measures=rng.sample(MEASURE_CODES, rng.randint(1, 2)), **secure,
-            )
-            planned = visited + datetime.timedelta(days=VISIT_INTERVAL_DAYS)
-        self.writer.add(Visit, household_id=household_id, visitor_id=cadre_id, planned_date=planned,
-                        status=VisitStatus.PLANNED)
+        for row in pairing_visits(self.rng, self.today, cadre_id, household_id):
+            self.writer.add(Visit, **row)
 
     def close_pairing_cadre(self):
         if self.open_cadre:
