@@ -1,5 +1,7 @@
-"""The upload form: what a round is, whose area it covers, and a first look at the file."""
+"""The upload form: what a round is, whose area it covers, and a first look at the file (its first bytes and
+its zip directory: what can be judged without inflating anything)."""
 import datetime
+import zipfile
 
 from django import forms
 from django.conf import settings
@@ -9,8 +11,9 @@ from households.models import IncomeRecord
 from povertyapp.forms import RestrictedModelForm
 from povertyapp.roles import CHANGE, Level, level_for
 
+from .limits import Limits, WorkbookError, check_archive, check_directory, damaged
 from .models import IdentificationRound
-from .reader import WorkbookError, check_signature
+from .reader import check_signature
 
 ACCEPTED_SUFFIX = ".xlsx"
 EARLIEST_YEAR = 2013  # the income year of the first 建档立卡 identification (2014)
@@ -33,9 +36,13 @@ class RoundUploadForm(RestrictedModelForm):
         # The year of the register's data, not the calendar's: income is entered for the year just past.
         self.fields["year"].initial = IncomeRecord.objects.latest_year() or datetime.date.today().year
         self.fields["file"].error_messages["empty"] = _("文件为空(0字节),请重新导出后上传。")
-        self.fields["file"].help_text = _("只接受Excel工作簿(.xlsx),不超过%(size)d MB;请使用下载的模板。") % {
-            "size": settings.IDENTIFICATION_MAX_UPLOAD_MB
-        }
+        self.fields["file"].help_text = " ".join((
+            _("只接受Excel工作簿(.xlsx),不超过%(size)d MB;请使用下载的模板。") % {
+                "size": settings.IDENTIFICATION_MAX_UPLOAD_MB},
+            _("工作表不超过%(rows)s行、%(columns)s列,每个单元格不超过%(chars)s个字。") % {
+                "rows": f"{settings.IDENTIFICATION_MAX_ROWS:,}", "columns": f"{settings.IDENTIFICATION_MAX_COLUMNS:,}",
+                "chars": f"{settings.IDENTIFICATION_MAX_CELL_CHARS:,}"},
+        ))
         profile = getattr(user, "staff_profile", None)
         if user.is_superuser or (profile and level_for(profile.role, CHANGE) == Level.COUNTY):
             self.fields["township"].empty_label = _("全县")
@@ -76,6 +83,9 @@ class RoundUploadForm(RestrictedModelForm):
         upload.seek(0)
         try:
             check_signature(upload.read(8))
+            check_directory(upload)
+            upload.seek(0)
+            check_archive(_archive(upload), Limits.from_settings())
         except WorkbookError as exc:
             raise forms.ValidationError(str(exc)) from None
         upload.seek(0)
@@ -85,3 +95,10 @@ class RoundUploadForm(RestrictedModelForm):
         self.instance.original_name = self.cleaned_data["file"].name[:255]
         self.instance.file_size = self.cleaned_data["file"].size
         return super().save(commit)
+
+
+def _archive(upload) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(upload)
+    except zipfile.BadZipFile:
+        raise damaged() from None

@@ -1,16 +1,20 @@
 """Opening an uploaded round workbook: refuse what cannot be read at all, then hand out the rows.
 
-Cells are read with python-calamine (about 6x faster than openpyxl's read-only mode).
+What the file may hold is checked first, streaming (identification.limits): the zip's directory and the
+shared-string table before calamine opens the file, each sheet before calamine loads it. Cells are read with
+python-calamine (about 6x faster than openpyxl's read-only mode).
 Calamine returns a formula cell's cached value (the result Excel stored when it last
 saved the file) and "" when there is none, without saying which cells were formulas.
-So the sheet's XML part is streamed once more and searched for <f> elements — a
-second or two for 100,000 rows, every row covered — and each formula cell is noted
+So the sheet's XML part is streamed once more and searched for <f> elements — in the
+pass that checks the sheet against the limits, a second or two for 100,000 rows, every
+row covered — and each formula cell is noted
 with whether the file stores its value: the row reader then takes the value with a
 warning naming the cell, or makes the cell an error on its own row. Merged cells
 come from calamine.
 """
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from posixpath import join, normpath
 from xml.etree import ElementTree
@@ -19,6 +23,18 @@ import python_calamine
 from django.utils.translation import gettext as _
 
 from .columns import HEADER_SEARCH_ROWS, SHEET_NAME, UNIT_ROWS, Layout, find_header
+from .limits import (
+    Deadline,
+    Limits,
+    SheetExtent,
+    WorkbookError,
+    check_archive,
+    check_directory,
+    check_shared_strings,
+    check_whole_part,
+    column_index,
+    damaged,
+)
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # .xls and encrypted workbooks
@@ -35,10 +51,11 @@ VALUE_ELEMENT = re.compile(rb"<(?:\w+:)?v[\s>/]")
 FORMULA_CHUNK = 1 << 20  # bytes of sheet XML per read
 FORMULA_TAIL = 512  # bytes kept between reads: a cell's start tag and a cut "<f"
 SHOWN_CELLS = 5
-
-
-class WorkbookError(Exception):
-    """The file cannot be used as a round workbook; the message says why, in Chinese."""
+DEADLINE_ROWS = 1000  # rows read between two looks at the clock
+SHARED_STRINGS = "/sharedStrings"  # the end of the type of the workbook's relationship to its shared strings
+CALAMINE_SHARED_STRINGS = "xl/sharedStrings.xml"  # where calamine may look for them, whatever the relationship says
+# What zipfile and zlib raise for a damaged archive or part (read whole or streamed).
+DAMAGED_ZIP = (zipfile.BadZipFile, KeyError, ElementTree.ParseError, zlib.error, EOFError, NotImplementedError)
 
 
 def column_letter(index: int) -> str:
@@ -65,7 +82,7 @@ def check_signature(head: bytes) -> None:
         raise WorkbookError(_("文件不是xlsx格式的Excel工作簿(可能是CSV、WPS或改了扩展名的其他文件)。"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Formula:
     """A formula cell: its A1 name and whether the file stores its result (not an error value)."""
 
@@ -80,11 +97,15 @@ class Sheet:
     name: str
     layout: Layout
     _calamine_sheet: object = field(repr=False)
+    deadline: Deadline = field(repr=False)
     formulas: dict = field(default_factory=dict)  # Excel row number → {0-based column: Formula}
 
     def rows(self):
-        """(Excel row number, cells) for each data row (below the header and any row of units under it)."""
+        """(Excel row number, cells) for each data row (below the header and any row of units under it), within
+        the validation's time budget."""
         for index, cells in enumerate(self._calamine_sheet.iter_rows()):
+            if index % DEADLINE_ROWS == 0:
+                self.deadline.check(row=index + 1)
             if index >= self.layout.data_row:
                 yield index + 1, cells
 
@@ -113,49 +134,98 @@ def open_sheet(file, path: str | None = None) -> Sheet:
 
     With the file's `path` calamine reads it from disk instead of holding a second copy of its bytes.
     """
+    limits = Limits.from_settings()
+    deadline = Deadline(limits.seconds)
     file.seek(0)
     check_signature(file.read(8))
+    check_directory(file)
     file.seek(0)
     try:
         archive = zipfile.ZipFile(file)
-        parts = sheet_parts(archive)
-    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError):
-        raise WorkbookError(_("文件已损坏或不是有效的xlsx工作簿,请在Excel中重新保存后上传。")) from None
+        check_archive(archive, limits)
+        sheets, relationships = _workbook(archive)
+        for part in _shared_strings_parts(archive, relationships):
+            check_shared_strings(archive, part, limits, deadline)
+    except DAMAGED_ZIP:
+        raise damaged() from None
     file.seek(0)
     try:
         book = (python_calamine.CalamineWorkbook.from_path(path) if path
                 else python_calamine.CalamineWorkbook.from_filelike(file))
     except python_calamine.CalamineError as exc:
         raise WorkbookError(_("无法读取该工作簿:%(error)s") % {"error": exc}) from None
-    name, calamine_sheet, layout = _choose_sheet(book)
+
+    def scan(name: str) -> dict:
+        return _scan_sheet(archive, [part for listed, part in sheets if listed == name], name, limits, deadline)
+
+    name, calamine_sheet, layout, formulas = _choose_sheet(book, scan)
     _check_layout(layout, name)
     _check_merged(calamine_sheet, layout)
-    formulas = formula_cells(archive.open(parts[name]), first_row=layout.data_row + 1)
-    return Sheet(name=name, layout=layout, _calamine_sheet=calamine_sheet, formulas=formulas)
+    data = {row: cells for row, cells in formulas.items() if row > layout.data_row}
+    return Sheet(name=name, layout=layout, _calamine_sheet=calamine_sheet, deadline=deadline, formulas=data)
+
+
+def _scan_sheet(archive: zipfile.ZipFile, parts: list, name: str, limits: Limits, deadline: Deadline) -> dict:
+    """The formula cells of sheet `name`, checked against the limits in the same pass, before calamine loads it.
+    Every part listed under the name is scanned; none at all (a name calamine reads otherwise) is refused."""
+    if not parts:
+        raise damaged()
+    try:
+        found = [formula_cells(archive.open(part), first_row=1, extent=SheetExtent(name, limits, deadline))
+                 for part in parts]
+    except DAMAGED_ZIP:
+        raise damaged() from None
+    return found[0]
+
+
+def _workbook(archive: zipfile.ZipFile) -> tuple[list, dict]:
+    """[(sheet name, path of its XML part)] in the workbook's order, and relationship id → (type, path)."""
+    for name in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
+        check_whole_part(archive, name)
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    relationships = {
+        rel.get("Id"): (rel.get("Type", ""), _part_path(rel.get("Target", "")))
+        for rel in rels.iter(f"{PKG_REL_NS}Relationship")
+    }
+    sheets = [
+        (sheet.get("name"), relationships.get(sheet.get(f"{REL_NS}id"), ("", ""))[1])
+        for sheet in workbook.iter(f"{MAIN_NS}sheet")
+    ]
+    return sheets, relationships
+
+
+def _part_path(target: str) -> str:
+    """A workbook relationship's target → the part's path in the archive (as calamine resolves it)."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return target if target.startswith("xl/") else normpath(join("xl", target))
+
+
+def _shared_strings_parts(archive: zipfile.ZipFile, relationships: dict) -> set:
+    parts = {path for kind, path in relationships.values() if kind.endswith(SHARED_STRINGS)}
+    if CALAMINE_SHARED_STRINGS in archive.namelist():
+        parts.add(CALAMINE_SHARED_STRINGS)
+    return parts
 
 
 def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name → path of its XML part inside the archive."""
-    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    targets = {rel.get("Id"): rel.get("Target") for rel in rels.iter(f"{PKG_REL_NS}Relationship")}
-    parts = {}
-    for sheet in workbook.iter(f"{MAIN_NS}sheet"):
-        target = targets.get(sheet.get(f"{REL_NS}id"), "")
-        parts[sheet.get("name")] = target.lstrip("/") if target.startswith("/") else normpath(join("xl", target))
-    return parts
+    return dict(_workbook(archive)[0])
 
 
-def _choose_sheet(book):
-    """The sheet named 识别数据, else the first sheet with a recognisable header."""
+def _choose_sheet(book, scan):
+    """The sheet named 识别数据, else the first sheet with a recognisable header; with its formula cells from
+    `scan`(name), which checks each sheet before calamine loads it."""
     names = book.sheet_names
     candidates = [SHEET_NAME] if SHEET_NAME in names else names
     for name in candidates:
+        formulas = scan(name)
         sheet = book.get_sheet_by_name(name)
         top = [cells for _index, cells in zip(range(HEADER_SEARCH_ROWS + UNIT_ROWS), sheet.iter_rows())]
         layout = find_header(top)
         if layout is not None:
-            return name, sheet, layout
+            return name, sheet, layout, formulas
     if SHEET_NAME in names:
         raise WorkbookError(
             _("工作表“%(sheet)s”的前%(rows)d行中没有找到表头(须有村代码、户编号、证件号码等列)。")
@@ -198,48 +268,50 @@ def _check_merged(sheet, layout: Layout) -> None:
     raise WorkbookError(_("数据区有合并单元格(%(cells)s)。请取消合并并在每一行填上数据。") % {"cells": shown})
 
 
-def column_index(letters: bytes) -> int:
-    """A1 column letters → 0-based index."""
-    index = 0
-    for letter in letters:
-        index = index * 26 + letter - 64
-    return index - 1
-
-
-def formula_cells(stream, first_row: int) -> dict:
+def formula_cells(stream, first_row: int, extent: SheetExtent | None = None) -> dict:
     """Excel row → {0-based column: Formula} for the formula cells from `first_row` on, streaming a sheet's XML.
 
     A formula is the first child of its cell (<c r="U3" t="str"><f>…</f><v>…</v></c>); its result is cached
     when a non-empty <v> follows before the cell ends (for a text result, an empty one counts: the formula gave
-    "") and the cell is not of the error type (#DIV/0!, #REF! …).
+    "") and the cell is not of the error type (#DIV/0!, #REF! …). An `extent` (limits.SheetExtent) sees every
+    read of the same pass and refuses the sheet at the first limit passed, formula cells counted.
     """
-    found, tail = {}, b""
+    found, tail, offset, count = {}, b"", 0, 0
     with stream:
         while True:
             chunk = stream.read(FORMULA_CHUNK)
             buffer = tail + chunk
-            position, tail = 0, buffer[-FORMULA_TAIL:]
-            if b"<f" not in buffer and b":f" not in buffer:  # substring tests run at C speed; most chunks stop here
-                if not chunk:
-                    return found
-                continue
-            while match := FORMULA.search(buffer, position):
-                start = buffer.rfind(b"<", 0, match.start())  # the cell's start tag: the tag just before its <f>
-                end = CELL_END.search(buffer, match.end())
-                if end is None:  # the cell goes on in the next read
-                    tail = buffer[start:]
-                    break
-                reference = CELL_REF.search(buffer, start, match.start())
-                position = end.end()
-                tail = buffer[max(position, len(buffer) - FORMULA_TAIL):]
-                if reference is None or int(reference.group(2)) < first_row:
-                    continue
-                row = int(reference.group(2))
-                value = (VALUE_ELEMENT if STRING_TYPE.search(buffer, start, match.start()) else CACHED_VALUE)
-                has_value = (not ERROR_TYPE.search(buffer, start, match.start())
-                             and value.search(buffer, match.end(), end.start()) is not None)
-                found.setdefault(row, {})[column_index(reference.group(1))] = Formula(
-                    (reference.group(1) + reference.group(2)).decode(), has_value
-                )
+            keep, added = _formulas_in(buffer, first_row, found)
+            count += added
+            if extent is not None:
+                keep = extent.feed(buffer, offset, keep)
+                extent.check_formulas(count)
             if not chunk:
                 return found
+            tail, offset = buffer[keep:], offset + keep
+
+
+def _formulas_in(buffer: bytes, first_row: int, found: dict) -> tuple[int, int]:
+    """Adds the formula cells of `buffer` to `found`; returns from where the next read must see it again (a cell
+    cut by the read) and how many cells were new."""
+    position, keep, added = 0, max(0, len(buffer) - FORMULA_TAIL), 0
+    if b"<f" not in buffer and b":f" not in buffer:  # substring tests run at C speed; most reads stop here
+        return keep, added
+    while match := FORMULA.search(buffer, position):
+        start = buffer.rfind(b"<", 0, match.start())  # the cell's start tag: the tag just before its <f>
+        end = CELL_END.search(buffer, match.end())
+        if end is None:  # the cell goes on in the next read
+            return start, added
+        reference = CELL_REF.search(buffer, start, match.start())
+        position = end.end()
+        keep = max(position, len(buffer) - FORMULA_TAIL)
+        if reference is None or int(reference.group(2)) < first_row:
+            continue
+        row = int(reference.group(2))
+        value = (VALUE_ELEMENT if STRING_TYPE.search(buffer, start, match.start()) else CACHED_VALUE)
+        has_value = (not ERROR_TYPE.search(buffer, start, match.start())
+                     and value.search(buffer, match.end(), end.start()) is not None)
+        cells, column = found.setdefault(row, {}), column_index(reference.group(1))
+        added += column not in cells  # a cell read again (the reads overlap) counts once
+        cells[column] = Formula((reference.group(1) + reference.group(2)).decode(), has_value)
+    return keep, added
