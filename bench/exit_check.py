@@ -12,6 +12,7 @@ check_household() over a random sample of households, scaled to the whole county
 import argparse
 import datetime
 import io
+import json
 import os
 import random
 import sys
@@ -300,6 +301,12 @@ def main():
           f"{loop_total:,.0f} s for the county   {1 / per_household:8,.0f} households/s")
     print(f"  ratio              {loop_total / elapsed:8.0f} ×")
     print(f"  results table      {HouseholdResult.objects.filter(run=run).count():,} rows for this run")
+    checked, state = run.households_checked, run.state  # type: ignore[attr-defined]  # time_batch() says object
+    print("BENCH " + json.dumps({  # one machine-readable line for bench/run_all.py
+        "name": "exit_check", "size": f"{households:,} households", "seconds": round(elapsed, 2),
+        "rate": f"{checked / elapsed:,.0f} households/s", "ratio": round(loop_total / elapsed, 1),
+        "ratio_of": "ORM loop / set-based run", "ok": state == "done",
+    }, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -392,6 +392,12 @@ def main():
     print(f"identification round 1: {args.rows:,} rows in {ours:.1f} s ({args.rows / ours:,.0f} rows/s): "
           f"{scaled / ours:.1f}x faster")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+    print("BENCH " + json.dumps({  # one machine-readable line for bench/run_all.py
+        "name": "import_round", "size": f"{args.rows:,} rows", "seconds": round(ours, 2),
+        "rate": f"{args.rows / ours:,.0f} rows/s", "ratio": round(scaled / ours, 1),
+        "ratio_of": "django-import-export defaults / round 1",
+        "ok": not (missed or false or not again["unchanged"] or not broken["unchanged"]),
+    }, ensure_ascii=False))
     if missed or false or not again["unchanged"] or not broken["unchanged"]:
         sys.exit("FAILED: see above")
 
